@@ -1,0 +1,125 @@
+"""The ``lprnet`` command: one verb per pipeline stage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lprnet import __version__
+from lprnet.errors import LprnetError
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
+
+
+def _cmd_data_build(args: argparse.Namespace) -> int:
+    from lprnet.data.build import build_shards
+
+    index = build_shards(
+        args.source,
+        args.dir,
+        args.out,
+        size=args.size,
+        shard_size=args.shard_size,
+        workers=args.workers,
+        data_dir=args.data_dir,
+    )
+    print(f"{index['count']} samples in {len(index['shards'])} shards -> {args.out}")
+    for s in index["skipped"]:
+        print(f"  skipped {s['name']}: {s['error']}")
+    return 0
+
+
+def _cmd_data_verify(args: argparse.Namespace) -> int:
+    from lprnet.data.verify import verify_shards
+
+    report = verify_shards(args.shards)
+    print(f"{report['count']} samples in {report['shards']} shards: sha256 and decoding ok")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from lprnet.evaluation import aflw2000_faces, evaluate, format_table
+    from lprnet.fileio import write_json
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.predictors import load_predictor
+
+    model = load_face_model(args.data_dir)
+    faces = aflw2000_faces(args.dir, pts68=args.pts68, pose=args.pose)
+    result = evaluate(faces, load_predictor(args.model, model, args.resolution), model)
+    result = {"model": args.model, "data": str(args.dir), **result}
+    print(f"{args.model} on {args.data} {args.dir} ({result['images']} images)")
+    print(format_table(result))
+    if args.json:
+        write_json(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_pipeline(args: argparse.Namespace) -> int:
+    from lprnet.pipeline import run_pipeline
+
+    run_pipeline(out=Path(args.out), data_root=args.data_dir)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lprnet", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lprnet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="build and check training shards").add_subparsers(
+        dest="data_command", required=True
+    )
+    p = data.add_parser("build", help="300W-LP / AFLW2000-3D folder -> TFRecord shards")
+    p.add_argument("--source", required=True, choices=["300wlp", "aflw2000"])
+    p.add_argument("dir", type=Path, help="dataset folder (e.g. 300W_LP/ or AFLW2000/)")
+    p.add_argument("--out", required=True, type=Path, help="output shard folder")
+    p.add_argument("--size", type=int, default=256, choices=[128, 256], help="crop / UV size")
+    p.add_argument("--shard-size", type=int, default=500, help="samples per shard")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_data_build)
+    p = data.add_parser("verify", help="check shard checksums and decode every sample")
+    p.add_argument("shards", type=Path)
+    p.set_defaults(func=_cmd_data_verify)
+
+    p = sub.add_parser("eval", help="NME by yaw bin on AFLW2000-3D (3DDFA protocol)")
+    p.add_argument("--model", required=True, help="'bfm-fit' or a model file (.keras, .h5)")
+    p.add_argument("--data", required=True, choices=["aflw2000"], help="benchmark")
+    p.add_argument("dir", type=Path, help="AFLW2000-3D folder (any subset of it)")
+    p.add_argument("--pts68", type=Path, help="3DDFA's AFLW2000-3D.pts68.npy ground truth")
+    p.add_argument("--pose", type=Path, help="3DDFA's AFLW2000-3D[-new].pose.npy yaw file")
+    p.add_argument("--resolution", type=int, default=256, help="UV size of bfm-fit")
+    p.add_argument("--json", type=Path, help="also write the result as JSON")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("pipeline", help="the main job: run every stage that exists")
+    p.add_argument("--out", default="runs/pipeline", help="output folder")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_pipeline)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LprnetError as exc:
+        print(f"lprnet: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lprnet: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except json.JSONDecodeError as exc:
+        print(f"lprnet: error: corrupt JSON file: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

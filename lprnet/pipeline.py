@@ -1,0 +1,98 @@
+"""``lprnet pipeline``: the main job, running every stage that exists so far.
+
+Stages now: face-geometry checks against PRNet's published UV data, shards of the sample folders
+(built, verified), and the AFLW2000-3D protocol on the samples. Later stages (compress, export,
+benchmark) join here as they land. Writes ``report.md`` and ``report.json`` in ``out``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from lprnet.assets import asset_path, data_dir
+from lprnet.fileio import atomic_open, write_json
+
+
+def geometry_checks(root: str | None) -> dict[str, Any]:
+    """Compare the UV layout built from BFM_UV.mat with PRNet's uv-data files."""
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.geometry.uv import UVLayout, uv_layout
+
+    model = load_face_model(root)
+    layout = uv_layout(model, 256)
+    ref_kpt = np.loadtxt(asset_path("prnet_uv_kpt_ind", root)).astype(np.int64)
+    ref_mask = np.zeros(256 * 256, bool)
+    ref_mask[np.loadtxt(asset_path("prnet_face_ind", root)).astype(np.int64)] = True
+    ref_mask = ref_mask.reshape(256, 256)
+    ours = layout.face_mask
+    prnet_layout = UVLayout(model, 256)
+    prnet_layout.__dict__["face_mask"] = ref_mask
+    ref_w = cv2.imread(str(asset_path("prnet_weight_mask", root)), cv2.IMREAD_GRAYSCALE)
+    ref_enm = (ref_w >= 53) & (ref_w <= 128)
+    enm = layout.weight_mask == 4
+    return {
+        "face_model": model.name,
+        "keypoints_equal_prnet": bool(np.array_equal(layout.keypoint_pixels, ref_kpt)),
+        "face_mask_pixels": int(ours.sum()),
+        "prnet_face_mask_pixels": int(ref_mask.sum()),
+        "face_mask_iou": float((ours & ref_mask).sum() / (ours | ref_mask).sum()),
+        "eyes_nose_mouth_overlap": float((enm & ref_enm).sum() / ref_enm.sum()),
+        "grid_triangles": len(layout.grid_triangles),
+        "grid_triangles_on_prnet_mask": len(prnet_layout.grid_triangles),
+    }
+
+
+def run_pipeline(out: Path, data_root: str | None = None) -> dict:
+    """Run the stages and write the report. Returns the report dict."""
+    from lprnet.data.build import build_shards
+    from lprnet.data.verify import verify_shards
+    from lprnet.evaluation import aflw2000_faces, evaluate, fit_reference, format_table
+    from lprnet.geometry.bfm import load_face_model
+
+    root = data_root
+    base = data_dir(root)
+    out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"data_dir": str(base)}
+    print("[1/3] face geometry vs PRNet's uv-data")
+    report["geometry"] = geometry_checks(root)
+    for k, v in report["geometry"].items():
+        print(f"  {k}: {v}")
+
+    print("[2/3] shards of the sample folders")
+    report["shards"] = {}
+    for source, folder in (("aflw2000", "samples/aflw2000"), ("300wlp", "samples/300w-lp")):
+        if not (base / folder).is_dir():
+            print(f"  {base / folder} absent: skipped")
+            continue
+        for size in (128, 256):
+            dest = out / "shards" / f"{source}-{size}"
+            index = build_shards(source, base / folder, dest, size=size, workers=0, data_dir=root)
+            report["shards"][f"{source}-{size}"] = {
+                **verify_shards(dest),
+                "skipped": index["skipped"],
+            }
+            print(f"  {dest}: {index['count']} samples, verified")
+
+    print("[3/3] AFLW2000-3D protocol on the samples (bfm-fit reference)")
+    if (base / "samples/aflw2000").is_dir():
+        model = load_face_model(root)
+        faces = aflw2000_faces(base / "samples/aflw2000")
+        result = evaluate(faces, fit_reference(model, 256), model)
+        report["eval_bfm_fit"] = {k: v for k, v in result.items() if k != "per_image"}
+        table = format_table(result)
+        print(table)
+    else:
+        table = "(no samples/aflw2000 in the data directory)"
+    write_json(out / "report.json", report)
+    with atomic_open(out / "report.md") as f:
+        f.write("# lprnet pipeline report\n\n## Geometry vs PRNet uv-data\n\n")
+        f.writelines(f"- {k}: {v}\n" for k, v in report["geometry"].items())
+        f.write("\n## Shards\n\n")
+        f.writelines(f"- {k}: {v['count']} samples\n" for k, v in report["shards"].items())
+        f.write(f"\n## AFLW2000-3D samples, bfm-fit reference\n\n```\n{table}\n```\n")
+    print(f"report: {out / 'report.md'}")
+    return report

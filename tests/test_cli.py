@@ -1,0 +1,142 @@
+"""The lprnet command: clear one-line errors with a non-zero exit, and the verbs end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lprnet.cli import main
+
+pytestmark = pytest.mark.data
+
+
+def test_missing_data_dir_is_one_clear_line(monkeypatch, capsys, data_dir: Path) -> None:
+    monkeypatch.delenv("LPRNET_DATA", raising=False)
+    rc = main(
+        ["eval", "--model", "bfm-fit", "--data", "aflw2000", str(data_dir / "samples" / "aflw2000")]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "LPRNET_DATA" in err and "non-commercial" in err
+    assert "Traceback" not in err
+
+
+def test_bad_model_and_dataset_paths(capsys, data_dir: Path, tmp_path: Path) -> None:
+    aflw = str(data_dir / "samples" / "aflw2000")
+    args = ["--data-dir", str(data_dir)]
+    assert (
+        main(["eval", "--model", str(tmp_path / "nope.h5"), "--data", "aflw2000", aflw, *args]) == 2
+    )
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    assert (
+        main(["eval", "--model", str(tmp_path / "model.onnx"), "--data", "aflw2000", aflw, *args])
+        == 2
+    )
+    assert "unsupported model file type" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "data",
+                "build",
+                "--source",
+                "aflw2000",
+                str(tmp_path / "missing"),
+                "--out",
+                str(tmp_path / "o"),
+                *args,
+            ]
+        )
+        == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_eval_writes_json(capsys, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    gt = data_dir / "aflw2000-3d-gt"
+    rc = main(
+        [
+            "eval",
+            "--model",
+            "bfm-fit",
+            "--data",
+            "aflw2000",
+            str(data_dir / "samples" / "aflw2000"),
+            "--pts68",
+            str(gt / "AFLW2000-3D.pts68.npy"),
+            "--pose",
+            str(gt / "AFLW2000-3D-new.pose.npy"),
+            "--json",
+            str(out),
+            "--data-dir",
+            str(data_dir),
+        ]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "nme_2d_sparse" in text and "sqrt(w*h)" in text
+    result = json.loads(out.read_text())
+    assert result["images"] == 4 and len(result["per_image"]) == 4
+
+
+@pytest.mark.slow
+def test_eval_of_a_keras_posmap_network(capsys, data_dir: Path, tmp_path: Path) -> None:
+    import tf_keras
+
+    from lprnet.tfenv import tf  # noqa: F401
+
+    tf_keras.utils.set_random_seed(0)
+    inp = tf_keras.Input((32, 32, 3))
+    out = tf_keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(inp)
+    tf_keras.Model(inp, out).save(tmp_path / "tiny.keras")
+    rc = main(
+        [
+            "eval",
+            "--model",
+            str(tmp_path / "tiny.keras"),
+            "--data",
+            "aflw2000",
+            str(data_dir / "samples" / "aflw2000"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--data-dir",
+            str(data_dir),
+        ]
+    )
+    assert rc == 0
+    summary = json.loads((tmp_path / "r.json").read_text())["summary"]
+    assert {"nme_2d_sparse", "nme_2d_dense", "recon_3d"} <= set(summary)
+    assert all(np.isfinite(s["mean"]) and s["mean"] > 1.0 for s in summary.values())  # untrained
+    clf = tf_keras.Sequential(
+        [tf_keras.Input((32, 32, 3)), tf_keras.layers.Flatten(), tf_keras.layers.Dense(2)]
+    )
+    clf.save(tmp_path / "clf.keras")
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                str(tmp_path / "clf.keras"),
+                "--data",
+                "aflw2000",
+                str(data_dir / "samples" / "aflw2000"),
+                "--data-dir",
+                str(data_dir),
+            ]
+        )
+        == 2
+    )
+    assert "posmap network" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
+    assert main(["pipeline", "--out", str(tmp_path), "--data-dir", str(data_dir)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["geometry"]["keypoints_equal_prnet"] is True
+    assert report["geometry"]["grid_triangles_on_prnet_mask"] == 86907
+    assert report["shards"]["aflw2000-256"]["count"] == 4
+    assert (tmp_path / "report.md").read_text().startswith("# lprnet pipeline report")
