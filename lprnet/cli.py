@@ -42,6 +42,92 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_photo_roots(data_dir: str | None) -> list[Path]:
+    from lprnet.assets import data_dir as resolve
+
+    root = resolve(data_dir)
+    return [p for p in (root / "photos", root / "samples") if p.is_dir()]
+
+
+def _ensure_textures(textures: Path, data_dir: str | None) -> None:
+    if (textures / "bank.json").is_file():
+        return
+    if textures.exists():
+        raise LprnetError(
+            f"--textures {textures}: not a texture bank (no bank.json in it); "
+            "give a bank folder or a new path to build one"
+        )
+    from lprnet.synth.bank import build_texture_bank
+
+    roots = _default_photo_roots(data_dir)
+    print(f"no texture bank in {textures}: building it from {', '.join(map(str, roots))}")
+    build_texture_bank(roots, textures, data_dir)
+
+
+def _cmd_data_textures(args: argparse.Namespace) -> int:
+    from lprnet.synth.bank import build_texture_bank
+
+    roots = args.photos or _default_photo_roots(args.data_dir)
+    info = build_texture_bank(roots, args.out, args.data_dir)
+    print(
+        f"{info['textures']} textures from {info['faces']} faces in {info['photos']} photos "
+        f"-> {args.out}"
+    )
+    return 0
+
+
+def _cmd_data_synth(args: argparse.Namespace) -> int:
+    from lprnet.synth.generate import synth_shards
+
+    _ensure_textures(args.textures, args.data_dir)
+    index = synth_shards(
+        args.count,
+        args.out,
+        size=args.size,
+        seed=args.seed,
+        textures=args.textures,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        shard_size=args.shard_size,
+    )
+    print(f"{index['count']} synthetic samples in {len(index['shards'])} shards -> {args.out}")
+    return 0
+
+
+def _cmd_data_profile(args: argparse.Namespace) -> int:
+    from lprnet.synth.profile import profile_shards
+
+    roots = args.photos or _default_photo_roots(args.data_dir)
+    index = profile_shards(
+        roots,
+        args.out,
+        size=args.size,
+        yaws=args.yaws,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        shard_size=args.shard_size,
+    )
+    print(f"{index['count']} profiled views in {len(index['shards'])} shards -> {args.out}")
+    for s in index["skipped"]:
+        print(f"  skipped {s['name']}: {s['error']}")
+    return 0
+
+
+def _cmd_data_preview(args: argparse.Namespace) -> int:
+    from lprnet.data.preview import contact_sheet
+
+    path = contact_sheet(
+        args.shards,
+        args.out,
+        count=args.count,
+        augment=args.augment,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from lprnet.evaluation import aflw2000_faces, evaluate, format_table
     from lprnet.fileio import write_json
@@ -84,6 +170,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     _add_data_dir(p)
     p.set_defaults(func=_cmd_data_build)
+    p = data.add_parser("textures", help="UV texture bank + backgrounds from landmarked photos")
+    p.add_argument(
+        "--photos", type=Path, nargs="*", help="folders (default: data dir photos/, " "samples/)"
+    )
+    p.add_argument("--out", type=Path, default=Path("cache/textures"))
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_data_textures)
+
+    p = data.add_parser("synth", help="synthetic 3DMM faces -> shards")
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--size", type=int, default=256, choices=[128, 256])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--textures",
+        type=Path,
+        default=Path("cache/textures"),
+        help="texture bank (built from the data dir's photos when missing)",
+    )
+    p.add_argument("--shard-size", type=int, default=500)
+    p.add_argument("--workers", type=int, default=None)
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_data_synth)
+
+    p = data.add_parser("profile", help="3DDFA face profiling of landmarked photos -> shards")
+    p.add_argument(
+        "--photos", type=Path, nargs="*", help="folders (default: data dir photos/, " "samples/)"
+    )
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--size", type=int, default=256, choices=[128, 256])
+    p.add_argument(
+        "--yaws",
+        type=float,
+        nargs="+",
+        default=[0, 15, 30, 45, 60, 75, 90],
+        help="absolute yaws (degrees) to turn each face to, both sides",
+    )
+    p.add_argument("--shard-size", type=int, default=500)
+    p.add_argument("--workers", type=int, default=None)
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_data_profile)
+
+    p = data.add_parser("preview", help="contact sheet of samples with posmap landmarks")
+    p.add_argument("shards", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--count", type=int, default=16)
+    p.add_argument("--augment", action="store_true", help="show training augmentation")
+    p.add_argument("--seed", type=int, default=0)
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_data_preview)
+
     p = data.add_parser("verify", help="check shard checksums and decode every sample")
     p.add_argument("shards", type=Path)
     p.set_defaults(func=_cmd_data_verify)

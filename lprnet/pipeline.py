@@ -1,7 +1,8 @@
 """``lprnet pipeline``: the main job, running every stage that exists so far.
 
 Stages now: face-geometry checks against PRNet's published UV data, shards of the sample folders
-(built, verified), and the AFLW2000-3D protocol on the samples. Later stages (compress, export,
+(built, verified), the offline data engine (texture bank, synthetic faces, profiled photos, a
+contact sheet of each), and the AFLW2000-3D protocol on the samples. Later stages (compress, export,
 benchmark) join here as they land. Writes ``report.md`` and ``report.json`` in ``out``.
 """
 
@@ -46,6 +47,36 @@ def geometry_checks(root: str | None) -> dict[str, Any]:
     }
 
 
+def data_engine(out: Path, base: Path, root: str | None, count: int = 32) -> dict[str, Any]:
+    """Texture bank from the data dir's photos, ``count`` synthetic faces and the profiled views
+    of the photos at 128, each with a contact sheet."""
+    from lprnet.data.preview import contact_sheet
+    from lprnet.synth.bank import build_texture_bank
+    from lprnet.synth.generate import synth_shards
+    from lprnet.synth.profile import profile_shards
+
+    photos = [p for p in (base / "photos", base / "samples") if p.is_dir()]
+    bank = build_texture_bank(photos, out / "textures", root, progress=False)
+    synth = synth_shards(
+        count, out / "shards" / "synth-128", size=128, textures=out / "textures", data_dir=root
+    )
+    profile = profile_shards(photos, out / "shards" / "profile-128", size=128, data_dir=root)
+    sheets = {}
+    for name in ("synth-128", "profile-128"):
+        sheets[name] = str(
+            contact_sheet(
+                out / "shards" / name, out / f"preview-{name}.png", count=16, data_dir=root
+            )
+        )
+        print(f"  {name}: contact sheet {sheets[name]}")
+    return {
+        "textures": bank["textures"],
+        "synth": synth["count"],
+        "profile": profile["count"],
+        "sheets": sheets,
+    }
+
+
 def run_pipeline(out: Path, data_root: str | None = None) -> dict:
     """Run the stages and write the report. Returns the report dict."""
     from lprnet.data.build import build_shards
@@ -57,12 +88,12 @@ def run_pipeline(out: Path, data_root: str | None = None) -> dict:
     base = data_dir(root)
     out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"data_dir": str(base)}
-    print("[1/3] face geometry vs PRNet's uv-data")
+    print("[1/4] face geometry vs PRNet's uv-data")
     report["geometry"] = geometry_checks(root)
     for k, v in report["geometry"].items():
         print(f"  {k}: {v}")
 
-    print("[2/3] shards of the sample folders")
+    print("[2/4] shards of the sample folders")
     report["shards"] = {}
     for source, folder in (("aflw2000", "samples/aflw2000"), ("300wlp", "samples/300w-lp")):
         if not (base / folder).is_dir():
@@ -77,7 +108,10 @@ def run_pipeline(out: Path, data_root: str | None = None) -> dict:
             }
             print(f"  {dest}: {index['count']} samples, verified")
 
-    print("[3/3] AFLW2000-3D protocol on the samples (bfm-fit reference)")
+    print("[3/4] offline training data: textures, synthetic faces, profiled photos")
+    report["synthetic"] = data_engine(out, base, root)
+
+    print("[4/4] AFLW2000-3D protocol on the samples (bfm-fit reference)")
     if (base / "samples/aflw2000").is_dir():
         model = load_face_model(root)
         faces = aflw2000_faces(base / "samples/aflw2000")
@@ -93,6 +127,9 @@ def run_pipeline(out: Path, data_root: str | None = None) -> dict:
         f.writelines(f"- {k}: {v}\n" for k, v in report["geometry"].items())
         f.write("\n## Shards\n\n")
         f.writelines(f"- {k}: {v['count']} samples\n" for k, v in report["shards"].items())
+        syn = report["synthetic"]
+        f.write(f"- synthetic (128): {syn['synth']} samples from {syn['textures']} textures\n")
+        f.write(f"- profiled photos (128): {syn['profile']} views\n")
         f.write(f"\n## AFLW2000-3D samples, bfm-fit reference\n\n```\n{table}\n```\n")
     print(f"report: {out / 'report.md'}")
     return report

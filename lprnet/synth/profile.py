@@ -1,0 +1,251 @@
+"""``lprnet data profile``: 3DDFA's face profiling (Zhu et al., CVPR 2016) of real photos.
+
+For a face with 68 landmarks: fit the 3DMM, then for each new yaw rotate the fitted face about
+its centre and re-render it. Surface seen in the photo is remapped from the photo at full
+resolution; surface the rotation reveals comes from the face's symmetric UV texture. The
+background moves along: a displacement field equal to the face's own motion at the face,
+decaying with distance, warps the photo behind the new face. Every view gets its ground-truth
+posmap from the rotated vertices, cropped as PRNet crops.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from typing import Any
+
+import cv2
+import numpy as np
+from scipy.spatial import cKDTree
+
+from lprnet.data import shards
+from lprnet.data.annotations import FaceParams
+from lprnet.data.build import check_size, write_shards
+from lprnet.data.samples import Sample
+from lprnet.geometry import crop
+from lprnet.geometry import posmap as pm
+from lprnet.geometry.bfm import FaceModel
+from lprnet.geometry.transform import pose_to_image
+from lprnet.geometry.uv import UVLayout
+from lprnet.render.zbuffer import composite
+
+#: Absolute yaws (degrees) a face is profiled to, on both sides.
+DEFAULT_YAWS = (0, 15, 30, 45, 60, 75, 90)
+#: Largest rotation applied to one face (degrees): beyond it most of the view is invented.
+MAX_ROTATION = 60.0
+#: Smallest change of yaw worth a new view (degrees).
+MIN_ROTATION = 10.0
+
+
+def target_yaws(yaw: float, yaws: Sequence[float] = DEFAULT_YAWS) -> list[float]:
+    """The new yaws (degrees) for a face at ``yaw``: the original first, then +-each of ``yaws``
+    that is at least MIN_ROTATION and at most MAX_ROTATION away."""
+    out = [float(yaw)]
+    for t in sorted({s * float(a) for a in yaws for s in (1, -1)}):
+        if MIN_ROTATION <= abs(t - yaw) <= MAX_ROTATION:
+            out.append(t)
+    return out
+
+
+def _displacement(points: np.ndarray, centers: np.ndarray, moves: np.ndarray, falloff: float):
+    """Background motion at ``points`` (K, 2): inverse-distance average of the 16 nearest face
+    motions, fading with the distance to the face (Gaussian of width ``falloff`` pixels)."""
+    tree = cKDTree(centers)
+    dist, idx = tree.query(points, k=16)
+    w = 1.0 / np.maximum(dist, 1e-3) ** 2
+    d = (moves[idx] * w[..., None]).sum(1) / w.sum(1, keepdims=True)
+    return d * np.exp(-(dist[:, 0] ** 2) / (2 * falloff**2))[:, None]
+
+
+def remove_face(image: np.ndarray, points: np.ndarray, work_px: int = 128) -> np.ndarray:
+    """The photo with the face region (convex hull of ``points``, (K, 2) px) inpainted.
+
+    Inpainting runs on a ``work_px`` downscale of the region around the face, then is pasted back
+    inside the hull only, so the rest of the photo keeps its resolution.
+    """
+    h, w = image.shape[:2]
+    hull = cv2.convexHull(points[:, :2].astype(np.float32)).reshape(-1, 2)
+    lo, hi = hull.min(0), hull.max(0)
+    pad = 0.4 * (hi - lo)
+    x0, y0 = np.maximum(np.floor(lo - pad).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(hi + pad).astype(int), [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return image
+    region = image[y0:y1, x0:x1]
+    mask = np.zeros(region.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, np.round(hull - [x0, y0]).astype(np.int32), 255)
+    scale = work_px / max(region.shape[:2])
+    small = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small_mask = cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    small_mask = cv2.dilate(small_mask, np.ones((5, 5), np.uint8))
+    filled = cv2.inpaint(small, small_mask, 7, cv2.INPAINT_TELEA)
+    filled = cv2.resize(filled, (region.shape[1], region.shape[0]), interpolation=cv2.INTER_LINEAR)
+    alpha = cv2.GaussianBlur(
+        cv2.dilate(mask, np.ones((5, 5), np.uint8)).astype(np.float32) / 255, (0, 0), 2.0
+    )[..., None]
+    out = image.copy()
+    out[y0:y1, x0:x1] = (filled * alpha + region * (1 - alpha)).astype(np.uint8)
+    return out
+
+
+def profile_view(
+    image: np.ndarray,
+    params: FaceParams,
+    new_yaw: float,
+    model: FaceModel,
+    layout: UVLayout,
+    texture_rgb: np.ndarray,
+    name: str = "",
+    render_size: int = 256,
+) -> Sample:
+    """The face of ``image`` (fitted by ``params``) turned to ``new_yaw`` degrees, as a sample.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 RGB
+    texture_rgb : (N, 3) float32 in [0, 1]
+        Per-vertex colours from the face's symmetric UV texture (for revealed surface).
+    layout : UVLayout
+        Its resolution is the output crop size.
+    """
+    from lprnet.render.shading import vertex_normals
+    from lprnet.render.zbuffer import render, visible_vertices
+
+    h, w = image.shape[:2]
+    n = layout.resolution
+    model_verts = model.vertices(params.shape, params.expression)
+    v0 = pose_to_image(model_verts, params.pose, h)
+    pose1 = params.pose.copy()
+    pose1[1] = np.radians(new_yaw)
+    v1 = pose_to_image(model_verts, pose1, h)
+    v1 += v0.mean(0) - v1.mean(0)  # turn about the head's centre
+    center, size = crop.box_from_landmarks(v1[model.keypoints])
+    r = max(n, render_size)
+    m_render = crop.crop_matrix(center, size, r)
+    v1r = crop.to_crop(v1, m_render)
+    # photo pixels are used where the original surface faced the camera squarely enough;
+    # grazing ones would be stretched when turned, so the symmetric texture takes over there
+    facing = vertex_normals(v0, model.triangles)[:, 2]
+    seen = visible_vertices(v0, model.triangles, h, w) * np.clip((facing - 0.25) / 0.3, 0, 1)
+    attrs = np.hstack([v0[:, :2], seen[:, None], texture_rgb]).astype(np.float32)
+    face, mask, _ = render(v1r, model.triangles, attrs, r, r)
+    # the photo behind: crop pixels -> image points -> minus the background motion
+    step = max(r // 32, 1)
+    gy, gx = np.mgrid[0:r:step, 0:r:step]
+    inv = np.linalg.inv(m_render)
+    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64) @ inv[:2, :2].T + inv[:2, 2]
+    sub = np.arange(0, len(v1), 7)
+    d = _displacement(grid, v1[sub, :2], v1[sub, :2] - v0[sub, :2], falloff=0.35 * size)
+    src = (grid - d).reshape((*gy.shape, 2)).astype(np.float32)
+    src = cv2.resize(src, (r, r), interpolation=cv2.INTER_LINEAR)
+    behind = remove_face(image, v0[model.no_neck])
+    background = cv2.remap(
+        behind, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    photo = cv2.remap(
+        image, face[..., 0], face[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    ).astype(np.float32)
+    seen_w = face[..., 2:3]  # soft switch photo <-> texture
+    surface = photo * seen_w + face[..., 3:6] * 255.0 * (1 - seen_w)
+    out = np.clip(composite(surface, mask, background, feather_px=1.0), 0, 255).astype(np.uint8)
+    if r != n:
+        out = cv2.resize(out, (n, n), interpolation=cv2.INTER_AREA)
+    matrix = crop.crop_matrix(center, size, n)
+    verts = crop.to_crop(v1, matrix)
+    z_offset = float(verts[:, 2].min())
+    verts[:, 2] -= z_offset
+    pos = pm.render_posmap(verts, layout)
+    angles = np.degrees(pose1[:3]).astype(np.float32)
+    return Sample(
+        out, pos, pm.landmarks(pos, layout).astype(np.float32), matrix, z_offset, angles, name
+    )
+
+
+@dataclass(frozen=True)
+class ProfileJob:
+    roots: tuple[str, ...]
+    size: int
+    data_dir: str | None
+
+
+@lru_cache(maxsize=2)
+def _faces(roots: tuple[str, ...]):
+    from lprnet.synth.bank import MIN_FACE_PX, landmarked_faces
+
+    faces = landmarked_faces(roots)
+    return [f for f in faces if np.sqrt(np.prod(np.ptp(f.landmarks, 0))) >= MIN_FACE_PX]
+
+
+@lru_cache(maxsize=4)
+def _fitted(roots: tuple[str, ...], index: int, data_dir: str | None):
+    """(image, params, per-vertex texture colours) of face ``index``: cached per worker."""
+    from lprnet.data.samples import read_image_rgb
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.geometry.uv import uv_layout
+    from lprnet.synth.bank import fit_face
+    from lprnet.synth.texture import TEXTURE_SIZE, photo_texture, vertex_albedo
+
+    face = _faces(roots)[index]
+    model = load_face_model(data_dir)
+    image = read_image_rgb(face.image_path)
+    params = fit_face(face, model, image.shape[0])
+    tex_layout = uv_layout(model, TEXTURE_SIZE)
+    texture, _ = photo_texture(image, params, model, tex_layout)
+    return face, image, params, vertex_albedo(texture, tex_layout)
+
+
+def _encode_view(
+    item: tuple[int, float], job: ProfileJob
+) -> tuple[str, dict[str, Any] | None, str]:
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.geometry.uv import uv_layout
+
+    index, yaw = item
+    name = f"face{index:04d}@yaw{yaw:+.0f}"
+    try:
+        face, image, params, colors = _fitted(job.roots, index, job.data_dir)
+        name = f"{face.name}@yaw{yaw:+.0f}"
+        model = load_face_model(job.data_dir)
+        sample = profile_view(image, params, yaw, model, uv_layout(model, job.size), colors, name)
+        return name, shards.encode_sample(sample, "profile"), ""
+    except Exception as exc:  # listed in index.json, never fatal
+        return name, None, f"{type(exc).__name__}: {exc}"
+
+
+def profile_shards(
+    roots: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    size: int = 256,
+    yaws: Sequence[float] = DEFAULT_YAWS,
+    data_dir: str | None = None,
+    workers: int | None = None,
+    shard_size: int = 500,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Profile every landmarked face under ``roots`` to ``yaws`` and write the views as shards."""
+    from lprnet.data.samples import read_image_rgb
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.synth.bank import fit_face
+
+    check_size(size)
+    key = tuple(str(os.path.abspath(r)) for r in roots)
+    faces = _faces(key)
+    model = load_face_model(data_dir)
+    items: list[tuple[int, float]] = []
+    for i, face in enumerate(faces):  # the fitted yaw decides the new yaws (fast: ~ms a face)
+        h = read_image_rgb(face.image_path).shape[0]
+        yaw0 = float(fit_face(face, model, h).angles_degrees[1])
+        items += [(i, round(t, 1)) for t in target_yaws(yaw0, yaws)]
+    job = ProfileJob(key, size, data_dir)
+    return write_shards(
+        items,
+        [f"{faces[i].name}@{t}" for i, t in items],
+        partial(_encode_view, job=job),
+        out,
+        header={"source": "profile", "size": size, "yaws": list(map(float, yaws))},
+        shard_size=shard_size,
+        workers=workers,
+        progress=progress,
+    )

@@ -1,0 +1,186 @@
+"""PRNet augmentation: image/posmap consistency, determinism, ranges, colour, occlusion."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lprnet.data.augment import AugmentConfig, augment, similarity_matrix
+from lprnet.geometry.posmap import sample_bilinear
+from lprnet.tfenv import tf
+
+N = 64
+GEOMETRY = AugmentConfig.geometry_only()
+COLOUR = AugmentConfig(rotation=0.0, translation=0.0, scale=(1.0, 1.0), occlusion_prob=0.0)
+OCCLUSION = dataclasses.replace(COLOUR, color=(1.0, 1.0), occlusion_prob=1.0)
+
+
+def _grid(n: int = N) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate-coded inputs: image R, G = x / n, y / n; posmap (x, y) = the pixel itself."""
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    image = np.stack([xx / n, yy / n, np.full_like(xx, 0.5)], -1)
+    rng = np.random.default_rng(0)
+    posmap = np.stack([xx, yy, 5.0 + 20.0 * rng.random((n, n), np.float32)], -1)
+    return image, posmap
+
+
+def _run(image, posmap, seed, config):
+    out_image, out_posmap = augment(image, posmap, tf.constant(seed, tf.int64), config)
+    return out_image.numpy(), out_posmap.numpy()
+
+
+def _fit_affine(src_xy: np.ndarray, dst_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares ``dst = src @ A.T + b`` over (K, 2) point pairs."""
+    design = np.concatenate([src_xy, np.ones((len(src_xy), 1))], 1)
+    sol, *_ = np.linalg.lstsq(design, dst_xy, rcond=None)
+    return sol[:2].T, sol[2]
+
+
+def test_similarity_matrix_convention() -> None:
+    m = similarity_matrix(90.0, 2.0, 1.0, -3.0, 5).numpy()  # centre (2, 2)
+    # +x from the centre goes to +y (clockwise on screen, y down), doubled, then shifted
+    np.testing.assert_allclose(m @ [3.0, 2.0, 1.0], [2.0 + 1.0, 4.0 - 3.0, 1.0], atol=1e-5)
+    np.testing.assert_allclose(m @ [2.0, 2.0, 1.0], [3.0, -1.0, 1.0], atol=1e-5)
+    batch = similarity_matrix(tf.constant([0.0, 30.0]), 1.0, 0.0, 0.0, 8).numpy()
+    assert batch.shape == (2, 3, 3)
+    np.testing.assert_allclose(batch[0], np.eye(3), atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [[0, 1], [7, 42], [123, 9]])
+def test_warped_image_and_posmap_stay_consistent(seed) -> None:
+    """The key property: the augmented image, sampled where the augmented posmap points, shows
+    the same surface point as before (here: decodes to the UV pixel's own coordinates)."""
+    image, posmap = _grid()
+    out_image, out_posmap = _run(image, posmap, seed, GEOMETRY)
+    xy = out_posmap[..., :2].reshape(-1, 2)
+    uv = np.stack(np.meshgrid(np.arange(N), np.arange(N)), -1).reshape(-1, 2)
+    inside = np.all((xy > 2) & (xy < N - 3), 1) & np.all((uv >= 2) & (uv <= N - 3), 1)
+    assert inside.sum() > 0.2 * N * N  # the test is not vacuous
+    decoded = sample_bilinear(out_image, xy[inside])[:, :2] * N
+    err = np.abs(decoded - uv[inside]).max()
+    assert err < 0.05, f"image and posmap disagree by up to {err:.3f} px"
+    # the transform moved things (a wrong no-op would pass the check above trivially)
+    assert np.abs(xy[inside] - uv[inside]).max() > 2.0
+
+
+def test_consistency_with_uint8_image() -> None:
+    image, posmap = _grid()
+    image8 = np.round(image * 255).astype(np.uint8)
+    out_image, out_posmap = _run(image8, posmap, [3, 3], GEOMETRY)
+    assert out_image.dtype == np.float32 and out_image.min() >= 0 and out_image.max() <= 1
+    xy = out_posmap[..., :2].reshape(-1, 2)
+    uv = np.stack(np.meshgrid(np.arange(N), np.arange(N)), -1).reshape(-1, 2)
+    inside = np.all((xy > 2) & (xy < N - 3), 1) & np.all((uv >= 2) & (uv <= N - 3), 1)
+    decoded = sample_bilinear(out_image, xy[inside])[:, :2] * N
+    assert np.abs(decoded - uv[inside]).max() < 0.2  # uint8 steps are N / 255 = 0.25 px
+
+
+def test_same_seed_same_output_different_seed_different() -> None:
+    image, posmap = _grid()
+    image8 = np.round(image * 255).astype(np.uint8)
+    a = _run(image8, posmap, [5, 6], AugmentConfig(occlusion_prob=1.0))
+    b = _run(image8, posmap, [5, 6], AugmentConfig(occlusion_prob=1.0))
+    c = _run(image8, posmap, [5, 7], AugmentConfig(occlusion_prob=1.0))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0]) and not np.array_equal(a[1], c[1])
+    # int32 and int64 seeds of the same value give the same draw
+    d = augment(image8, posmap, tf.constant([5, 6], tf.int32), AugmentConfig(occlusion_prob=1.0))
+    np.testing.assert_array_equal(a[1], d[1].numpy())
+
+
+def test_geometry_ranges_recovered_from_posmap() -> None:
+    image, posmap = _grid()
+    cfg = AugmentConfig()  # PRNet's ranges: ±45°, ±10 %, 0.9 .. 1.2
+    src = posmap[..., :2].reshape(-1, 2)
+    centre = np.full(2, (N - 1) / 2)
+    angles, scales, shifts = [], [], []
+    fn = tf.function(lambda i, p, s: augment(i, p, s, cfg))
+    for k in range(48):
+        _, out = fn(image, posmap, tf.constant([11, k], tf.int64))
+        out = out.numpy()
+        a, b = _fit_affine(src, out[..., :2].reshape(-1, 2))
+        scale = np.sqrt(np.linalg.det(a))
+        assert abs(a[0, 0] - a[1, 1]) < 1e-4 and abs(a[0, 1] + a[1, 0]) < 1e-4  # a similarity
+        np.testing.assert_allclose(out[..., 2], posmap[..., 2] * scale, rtol=1e-4)  # z * scale
+        angles.append(np.degrees(np.arctan2(a[1, 0], a[0, 0])))
+        scales.append(scale)
+        shifts.append(a @ centre + b - centre)  # the centre's displacement
+    angles, scales, shifts = np.array(angles), np.array(scales), np.array(shifts)
+    assert np.all(np.abs(angles) <= 45.0 + 1e-3) and angles.min() < -25 and angles.max() > 25
+    assert np.all((scales >= 0.9 - 1e-4) & (scales <= 1.2 + 1e-4))
+    assert scales.min() < 0.97 and scales.max() > 1.12
+    assert np.all(np.abs(shifts) <= 0.1 * N + 1e-3) and np.abs(shifts).max() > 0.06 * N
+
+
+def test_empty_posmap_pixels_stay_zero() -> None:
+    image, posmap = _grid()
+    posmap[:10] = 0.0
+    _, out = _run(image, posmap, [1, 2], GEOMETRY)
+    assert np.all(out[:10] == 0.0) and np.all(np.any(out[10:] != 0.0, -1))
+
+
+def test_colour_scale_per_channel_within_range() -> None:
+    rng = np.random.default_rng(1)
+    image = (0.2 + 0.5 * rng.random((N, N, 3))).astype(np.float32)  # 1.4 x 0.7 < 1: no clipping
+    _, posmap = _grid()
+    gains = []
+    for k in range(24):
+        out, out_posmap = _run(image, posmap, [2, k], COLOUR)
+        np.testing.assert_array_equal(out_posmap, posmap)  # colour leaves geometry alone
+        ratio = (out / image).reshape(-1, 3)
+        assert np.ptp(ratio, 0).max() < 1e-5  # one gain per channel
+        gains.append(ratio.mean(0))
+    gains = np.array(gains)
+    assert gains.min() >= 0.6 - 1e-5 and gains.max() <= 1.4 + 1e-5
+    assert gains.min() < 0.75 and gains.max() > 1.25
+    assert np.abs(gains[:, 0] - gains[:, 1]).max() > 0.1  # channels drawn independently
+    bright, _ = _run(np.ones((N, N, 3), np.float32), posmap, [2, 0], COLOUR)
+    assert bright.max() <= 1.0
+
+
+def test_occlusion_changes_only_a_rectangle() -> None:
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (N, N, 3), dtype=np.uint8)
+    _, posmap = _grid()
+    lo, hi = OCCLUSION.occlusion_area
+    kinds = set()
+    for k in range(16):
+        out, out_posmap = _run(image, posmap, [3, k], OCCLUSION)
+        np.testing.assert_array_equal(out_posmap, posmap)
+        changed = np.any(out != image / np.float32(255.0), -1)
+        ys, xs = np.nonzero(changed)
+        box = changed[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        assert box.all(), "changed pixels must fill their bounding rectangle"
+        area = box.size / N**2
+        assert lo - 0.03 <= area <= hi + 0.03
+        assert out.min() >= 0.0 and out.max() <= 1.0
+        fill = out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].reshape(-1, 3)
+        kinds.add("flat" if np.ptp(fill, 0).max() < 1e-6 else "textured")
+    assert kinds == {"flat", "textured"}  # solid colours and noise / gradients both occur
+
+
+def test_occlusion_probability() -> None:
+    image = np.full((N, N, 3), 128, np.uint8)
+    _, posmap = _grid()
+    never = dataclasses.replace(OCCLUSION, occlusion_prob=0.0)
+    out, _ = _run(image, posmap, [4, 0], never)
+    np.testing.assert_array_equal(out, image / np.float32(255.0))
+    half = dataclasses.replace(OCCLUSION, occlusion_prob=0.5)
+    fn = tf.function(lambda i, p, s: augment(i, p, s, half))
+    hits = sum(
+        bool(np.any(fn(image, posmap, tf.constant([4, k], tf.int64))[0].numpy() != 128 / 255))
+        for k in range(40)
+    )
+    assert 10 <= hits <= 30
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="scale"):
+        AugmentConfig(scale=(1.2, 0.9))
+    with pytest.raises(ValueError, match="occlusion_prob"):
+        AugmentConfig(occlusion_prob=1.5)
+    with pytest.raises(ValueError, match="static square"):
+        augment(tf.zeros((4, 5, 3)), tf.zeros((4, 5, 3)), tf.constant([0, 0]))
