@@ -5,3 +5,11 @@ TensorFlow is imported lazily by the modules that need it (shards, models, train
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name == "Reconstructor":  # lazy: importing lprnet stays light
+        from lprnet.inference.reconstructor import Reconstructor
+
+        return Reconstructor
+    raise AttributeError(f"module 'lprnet' has no attribute {name!r}")

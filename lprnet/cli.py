@@ -129,20 +129,90 @@ def _cmd_data_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from lprnet.errors import AssetNotFoundError
     from lprnet.evaluation import aflw2000_faces, evaluate, format_table
     from lprnet.fileio import write_json
     from lprnet.geometry.bfm import load_face_model
     from lprnet.predictors import load_predictor
 
-    model = load_face_model(args.data_dir)
-    faces = aflw2000_faces(args.dir, pts68=args.pts68, pose=args.pose)
-    result = evaluate(faces, load_predictor(args.model, model, args.resolution), model)
-    result = {"model": args.model, "data": str(args.dir), **result}
-    print(f"{args.model} on {args.data} {args.dir} ({result['images']} images)")
+    if args.data == "embedded":
+        from lprnet.evaluation import embedded_faces
+
+        faces = embedded_faces(args.dir)
+        try:  # the face model is optional here: the embedded set carries its dense truth
+            model = load_face_model(args.data_dir)
+        except AssetNotFoundError:
+            model = None
+    else:
+        if args.dir is None:
+            raise LprnetError("--data aflw2000 needs the AFLW2000-3D folder")
+        model = load_face_model(args.data_dir)
+        faces = aflw2000_faces(args.dir, pts68=args.pts68, pose=args.pose)
+    predictor = load_predictor(args.model, model, args.resolution, args.data_dir)
+    result = evaluate(faces, predictor, model)
+    where = args.dir or "(shipped)"
+    result = {"model": args.model, "data": f"{args.data} {where}", **result}
+    print(f"{args.model} on {args.data} {where} ({result['images']} images)")
     print(format_table(result))
     if args.json:
         write_json(args.json, result)
         print(f"wrote {args.json}")
+    return 0
+
+
+def _parse_source(spec: str) -> tuple[str, float]:
+    path, _, weight = spec.partition(":")
+    try:
+        return path, float(weight) if weight else 1.0
+    except ValueError:
+        raise LprnetError(f"--data {spec}: expected FOLDER or FOLDER:WEIGHT") from None
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from lprnet.training.config import TrainConfig
+    from lprnet.training.trainer import train
+
+    config = TrainConfig(
+        model=args.model,
+        train=[_parse_source(s) for s in args.data],
+        val=args.val or [],
+        aflw_dir=args.aflw,
+        out=str(args.out),
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_halve_every=args.lr_halve_every,
+        seed=args.seed,
+        augment=not args.no_augment,
+        checkpoint_every=args.checkpoint_every,
+        strategy=args.strategy,
+        data_dir=args.data_dir,
+    )
+    record = train(config, resume=args.resume)
+    best = [e for e in record["epochs"] if e.get("is_best")]
+    print(f"{record.get('steps', 0)} steps; best epoch: {best[-1] if best else 'none'}")
+    print(f"models and record in {args.out}")
+    return 0
+
+
+def _cmd_model_summary(args: argparse.Namespace) -> int:
+    from lprnet.models.registry import build_model, model_names, summary
+
+    names = model_names() if args.name == "all" else [args.name]
+    print(f"{'model':<18}{'input':>12}{'params':>12}{'GMAC':>8}")
+    for name in names:
+        s = summary(build_model(name))
+        print(f"{name:<18}{s['input']:>12}{s['params']:>12,}{s['gmac']:>8.3f}")
+    return 0
+
+
+def _cmd_uv_tables(args: argparse.Namespace) -> int:
+    from lprnet.geometry.uv_tables import export_shipped
+
+    for path in export_shipped(args.data_dir):
+        print(f"wrote {path}")
     return 0
 
 
@@ -226,15 +296,61 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_data_verify)
 
     p = sub.add_parser("eval", help="NME by yaw bin on AFLW2000-3D (3DDFA protocol)")
-    p.add_argument("--model", required=True, help="'bfm-fit' or a model file (.keras, .h5)")
-    p.add_argument("--data", required=True, choices=["aflw2000"], help="benchmark")
-    p.add_argument("dir", type=Path, help="AFLW2000-3D folder (any subset of it)")
+    p.add_argument("--model", required=True,
+                   help="'bfm-fit' or a model file (.keras, .h5, .tflite, .onnx)")
+    p.add_argument("--data", required=True, choices=["aflw2000", "embedded"], help="benchmark")
+    p.add_argument("dir", type=Path, nargs="?",
+                   help="AFLW2000-3D folder (any subset of it); for embedded: another set file")
     p.add_argument("--pts68", type=Path, help="3DDFA's AFLW2000-3D.pts68.npy ground truth")
     p.add_argument("--pose", type=Path, help="3DDFA's AFLW2000-3D[-new].pose.npy yaw file")
     p.add_argument("--resolution", type=int, default=256, help="UV size of bfm-fit")
     p.add_argument("--json", type=Path, help="also write the result as JSON")
     _add_data_dir(p)
     p.set_defaults(func=_cmd_eval)
+
+    p = (
+        sub.add_parser("model", help="model registry")
+        .add_subparsers(dest="model_command", required=True)
+        .add_parser("summary", help="parameters and multiply-accumulates of a model")
+    )
+    p.add_argument("name", help="model name, or 'all'")
+    p.set_defaults(func=_cmd_model_summary)
+
+    p = sub.add_parser("train", help="train a posmap network (PRNet's recipe)")
+    p.add_argument("--model", default="lprnet_128", help="registered model name")
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="SHARDS[:WEIGHT]",
+        help="training shard folder with an optional mixing weight (repeatable)",
+    )
+    p.add_argument("--val", action="append", metavar="SHARDS", help="validation shard folder")
+    p.add_argument("--aflw", help="AFLW2000-3D folder (or subset) for the protocol NME each epoch")
+    p.add_argument("--out", type=Path, default=Path("runs/train"))
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--steps-per-epoch", type=int, help="default: examples / batch size")
+    p.add_argument("--max-steps", type=int, help="stop at this step (resumable)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--lr-halve-every", type=int, default=5, help="epochs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps")
+    p.add_argument(
+        "--strategy", default="auto", choices=["auto", "default", "mirrored", "multiworker"]
+    )
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_train)
+
+    from lprnet.inference.command import register as register_predict
+
+    register_predict(sub)
+
+    p = sub.add_parser("uv-tables", help="regenerate the packaged UV tables from the face model")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_uv_tables)
 
     p = sub.add_parser("pipeline", help="the main job: run every stage that exists")
     p.add_argument("--out", default="runs/pipeline", help="output folder")

@@ -36,13 +36,27 @@ class EvalFace:
     """One test image with its ground truth (image pixels, y down)."""
 
     name: str
-    image_path: Path
+    image_path: Path | None
     gt_landmarks: np.ndarray  # (68, 3)
     yaw: float  # degrees
     params: FaceParams | None
+    pixels: np.ndarray | None = None  # the image itself, when it is not a file
+    dense_gt: np.ndarray | None = None  # (32, 32, 3) GT posmap on the 32 UV grid
 
     def image(self) -> np.ndarray:
-        return read_image_rgb(self.image_path)
+        return self.pixels if self.pixels is not None else read_image_rgb(self.image_path)
+
+
+def embedded_faces(path: str | os.PathLike | None = None) -> list[EvalFace]:
+    """The shipped embedded set (:mod:`lprnet.data.embedded`) as test faces (crop pixels)."""
+    from lprnet.data.embedded import EMBEDDED, load_embedded_set
+
+    s = load_embedded_set(path or EMBEDDED)
+    return [
+        EvalFace(str(s.names[i]), None, s.landmarks[i].astype(np.float64), float(s.yaw[i]), None,
+                 pixels=s.image(i), dense_gt=s.dense[i].astype(np.float32))
+        for i in range(len(s))
+    ]
 
 
 def aflw2000_faces(
@@ -117,6 +131,7 @@ class Prediction:
     landmarks: np.ndarray  # (68, 3)
     dense: np.ndarray | None  # (M, 3) face points of the UV map at ``resolution``
     resolution: int
+    posmap: np.ndarray | None = None  # (n, n, 3) the whole posmap, image pixels
 
 
 Predictor = Callable[[EvalFace], Prediction]
@@ -168,8 +183,24 @@ def dense_ground_truth(face: EvalFace, model: FaceModel, resolution: int) -> np.
     )
 
 
+def _dense_pair(face: EvalFace, pred: Prediction, model: FaceModel | None):
+    """(pred, gt) dense points: on the 32 UV grid for the embedded set, else at the model's UV
+    resolution from the fitted 3DMM; (None, None) when either side is missing."""
+    if face.dense_gt is not None and pred.posmap is not None:
+        from lprnet.data.embedded import DENSE, resample_posmap
+        from lprnet.geometry.uv_tables import uv_tables
+
+        mask = uv_tables(DENSE).face_indices
+        pd = resample_posmap(pred.posmap, DENSE).reshape(-1, 3)[mask]
+        return pd.astype(np.float64), face.dense_gt.reshape(-1, 3)[mask].astype(np.float64)
+    if pred.dense is not None and model is not None and face.params is not None:
+        return pred.dense, dense_ground_truth(face, model, pred.resolution)
+    return None, None
+
+
 def evaluate(
-    faces: Sequence[EvalFace], predictor: Predictor, model: FaceModel, progress: bool = True
+    faces: Sequence[EvalFace], predictor: Predictor, model: FaceModel | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Run ``predictor`` on every face and summarise every metric by yaw bin.
 
@@ -184,14 +215,9 @@ def evaluate(
     rows = []
     for face in tqdm(faces, desc="eval", unit="img", disable=not progress):
         pred = predictor(face)
-        gt_dense = (
-            dense_ground_truth(face, model, pred.resolution) if pred.dense is not None else None
-        )
+        pred_dense, gt_dense = _dense_pair(face, pred, model)
         values = metrics.evaluate_face(
-            pred.landmarks,
-            face.gt_landmarks,
-            pred_dense=pred.dense if gt_dense is not None else None,
-            gt_dense=gt_dense,
+            pred.landmarks, face.gt_landmarks, pred_dense=pred_dense, gt_dense=gt_dense
         )
         rows.append({"name": face.name, "yaw": face.yaw, **values})
     yaw = np.array([r["yaw"] for r in rows])

@@ -6,7 +6,6 @@ Faces are cropped from the ground-truth landmarks with PRNet's 1.6 rule, as PRNe
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,59 +16,47 @@ from lprnet.evaluation import EvalFace, Prediction, Predictor, fit_reference
 from lprnet.geometry import crop
 from lprnet.geometry import posmap as pm
 from lprnet.geometry.bfm import FaceModel
-from lprnet.geometry.uv import uv_layout
-
-KERAS_SUFFIXES = (".keras", ".h5")
+from lprnet.geometry.uv_tables import uv_tables
 
 
-def keras_predictor(path: str | os.PathLike, model: FaceModel) -> Predictor:
-    """Load a tf-keras posmap network (.keras / .h5) as a :data:`Predictor`."""
-    import tf_keras
+def network_predictor(net, data_dir: str | None = None) -> Predictor:
+    """A posmap network as a :data:`Predictor`.
 
-    from lprnet.tfenv import tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before tf_keras)
+    ``net`` is a tf_keras model (called on a (1, n, n, 3) batch) or anything with
+    ``resolution`` and ``predict(batch)`` (:mod:`lprnet.inference.backends`).
+    """
+    if hasattr(net, "predict") and hasattr(net, "resolution"):
+        n, run = int(net.resolution), net.predict
+    else:
+        n = int(net.input_shape[1])
 
-    path = Path(path)
-    try:
-        net = tf_keras.models.load_model(path, compile=False)
-    except Exception as exc:
-        raise LprnetError(
-            f"{path}: cannot load as a Keras model ({type(exc).__name__}: {exc})"
-        ) from exc
-    shape = tuple(net.input_shape[1:])
-    if (
-        len(shape) != 3
-        or shape[0] != shape[1]
-        or shape[2] != 3
-        or tuple(net.output_shape[1:]) != shape
-    ):
-        raise LprnetError(
-            f"{path}: expected input and output (n, n, 3) (a posmap network), got "
-            f"{net.input_shape} -> {net.output_shape}"
-        )
-    n = int(shape[0])
-    layout = uv_layout(model, n)
+        def run(batch):
+            return np.asarray(net(batch, training=False))
+
+    tables = uv_tables(n, data_dir)
 
     def predict(face: EvalFace) -> Prediction:
         center, size = crop.box_from_landmarks(face.gt_landmarks)
         matrix = crop.crop_matrix(center, size, n)
         x = crop.warp_image(face.image(), matrix, n).astype(np.float32)[None] / 255.0
-        pos = net(x, training=False).numpy()[0] * (n * POSMAP_SCALE)
+        pos = run(x)[0] * (n * POSMAP_SCALE)
         pos = crop.from_crop(pos, matrix)
-        return Prediction(pm.landmarks(pos, layout), pm.face_points(pos, layout), n)
+        return Prediction(pm.landmarks(pos, tables), pm.face_points(pos, tables), n, pos)
 
     return predict
 
 
-def load_predictor(name: str, model: FaceModel, resolution: int = 256) -> Predictor:
-    """``bfm-fit`` (the fitted-3DMM reference) or a model file path."""
+def load_predictor(
+    name: str, model: FaceModel | None, resolution: int = 256, data_dir: str | None = None
+) -> Predictor:
+    """``bfm-fit`` (the fitted-3DMM reference) or a model file (.keras, .h5, .tflite, .onnx)."""
     if name == "bfm-fit":
+        if model is None:
+            raise LprnetError("bfm-fit needs the face model: pass --data-dir or set LPRNET_DATA")
         return fit_reference(model, resolution)
     path = Path(name)
     if not path.exists():
         raise LprnetError(f"--model {name}: no such file (or use 'bfm-fit')")
-    if path.suffix in KERAS_SUFFIXES:
-        return keras_predictor(path, model)
-    raise LprnetError(
-        f"--model {name}: unsupported model file type {path.suffix!r}; "
-        f"supported: {', '.join(KERAS_SUFFIXES)} or 'bfm-fit'"
-    )
+    from lprnet.inference.backends import load_model
+
+    return network_predictor(load_model(path), data_dir)

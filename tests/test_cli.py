@@ -35,7 +35,10 @@ def test_bad_model_and_dataset_paths(capsys, data_dir: Path, tmp_path: Path) -> 
         main(["eval", "--model", str(tmp_path / "model.onnx"), "--data", "aflw2000", aflw, *args])
         == 2
     )
-    assert "unsupported model file type" in capsys.readouterr().err
+    assert "expected a posmap network" in capsys.readouterr().err
+    (tmp_path / "model.pt").write_bytes(b"x")
+    assert main(["eval", "--model", str(tmp_path / "model.pt"), "--data", "aflw2000", aflw]) == 2
+    assert "model.pt" in capsys.readouterr().err
     assert (
         main(
             [

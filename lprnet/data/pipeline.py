@@ -210,6 +210,7 @@ def make_dataset(
     num_parallel_calls: int = AUTOTUNE,
     drop_remainder: bool | None = None,
     cycle_length: int = 4,
+    skip: int = 0,
 ):
     """A ``tf.data.Dataset`` of training batches from weighted shard sources.
 
@@ -242,6 +243,10 @@ def make_dataset(
         repeating).
     cycle_length : int
         Shard files of one source read concurrently.
+    skip : int
+        Examples to skip first (resuming training at step k: ``k * batch_size``). Skipped as
+        raw records, before parsing and augmentation, with the same per-example seeds as an
+        uninterrupted run, so a resumed run sees exactly the batches it would have seen.
 
     Returns
     -------
@@ -314,8 +319,10 @@ def make_dataset(
             image = tf.cast(image, tf.float32) / 255.0
         return image, posmap * scale
 
-    ds = records.enumerate().map(
-        load, num_parallel_calls=num_parallel_calls, deterministic=deterministic
+    ds = (
+        records.enumerate()
+        .skip(skip)
+        .map(load, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
     )
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.prefetch(AUTOTUNE)

@@ -146,5 +146,5 @@ def read_shards(path: str | os.PathLike) -> Iterator[dict[str, np.ndarray]]:
     from lprnet.tfenv import tf
 
     for file in shard_files(path):
-        for record in tf.data.TFRecordDataset(str(file)):
+        for record in tf.data.TFRecordDataset(str(file), buffer_size=1 << 20):
             yield {k: v.numpy() for k, v in parse_example(record).items()}

@@ -1,0 +1,81 @@
+"""L-PRNet: 128x128 posmap networks for the edge.
+
+* ``lprnet_128_seed``: the seed design (3x3 conv s2, 8 depthwise-separable blocks to 4x4x512,
+  transposed-conv decoder 512-256-128-64-32 -> 3, sigmoid): ~4.5 M parameters, 79% of them in
+  the first two transposed convs.
+* ``lprnet_128``: the shipped design. A width-scaled MobileNet encoder to 4x4, and a decoder of
+  nearest-neighbour x2 upsampling + depthwise-separable convs with additive skip connections
+  from the encoder (U-Net style). Only ops that LiteRT int8 with XNNPACK, TF.js and ONNX all run
+  fully: no Conv2DTranspose (slow in TF.js, and no BatchNorm after it, see stack notes), no
+  dynamic shapes.
+"""
+
+from __future__ import annotations
+
+from lprnet.models.layers import (
+    conv_bn_relu,
+    image_input,
+    keras,
+    layers,
+    posmap_head,
+    separable_block,
+)
+
+#: Encoder of the seed: (filters, stride) of the 8 separable blocks after the stem.
+SEED_ENCODER = [(32, 1), (64, 2), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1)]
+SEED_DECODER = [512, 256, 128, 64, 32]
+
+
+def lprnet_128_seed(size: int = 128) -> keras.Model:
+    """The L-PRNet seed design (baseline row of the ablation)."""
+    inp = image_input(size)
+    x = conv_bn_relu(inp, 32, 3, 2, "stem")
+    for i, (f, s) in enumerate(SEED_ENCODER):
+        x = separable_block(x, f, s, f"enc{i}")
+    for i, f in enumerate(SEED_DECODER):
+        x = layers.Conv2DTranspose(f, 3, 2, padding="same", activation="relu", name=f"dec{i}")(x)
+    x = layers.Conv2DTranspose(3, 3, 1, padding="same", name="head_convt")(x)
+    x = layers.Activation("sigmoid", name="posmap")(x)
+    return keras.Model(inp, x, name="lprnet_128_seed")
+
+
+def _scaled(channels: int, width: float) -> int:
+    return max(8, int(round(channels * width / 8)) * 8)
+
+
+#: Encoder stages of lprnet_128: (filters, number of blocks) per resolution 64, 32, 16, 8, 4.
+ENCODER = [(32, 1), (64, 2), (128, 2), (256, 2), (384, 2)]
+#: Decoder channels at 8, 16, 32, 64, 128 px.
+DECODER = [192, 128, 64, 32, 16]
+
+
+def lprnet_128(size: int = 128, width: float = 1.0, skips: bool = True) -> keras.Model:
+    """The shipped L-PRNet: separable encoder + upsample/separable decoder with skips."""
+    inp = image_input(size)
+    x = conv_bn_relu(inp, _scaled(16, width), 3, 2, "stem")  # 64
+    features = []
+    for stage, (f, n) in enumerate(ENCODER):
+        for b in range(n):
+            stride = 2 if (b == 0 and stage > 0) else 1
+            x = separable_block(x, _scaled(f, width), stride, f"enc{stage}_{b}")
+        features.append(x)  # 64, 32, 16, 8, 4 px
+    for i, f in enumerate(DECODER):
+        f = _scaled(f, width)
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"dec{i}_up")(x)
+        x = layers.Conv2D(f, 1, use_bias=False, name=f"dec{i}_proj")(x)
+        x = layers.BatchNormalization(name=f"dec{i}_proj_bn")(x)
+        if skips and i < 4:
+            skip = features[3 - i]  # 8, 16, 32, 64 px
+            if skip.shape[-1] != f:
+                skip = layers.Conv2D(f, 1, use_bias=False, name=f"dec{i}_skip")(skip)
+                skip = layers.BatchNormalization(name=f"dec{i}_skip_bn")(skip)
+            x = layers.Add(name=f"dec{i}_add")([x, skip])
+        x = layers.ReLU(name=f"dec{i}_relu")(x)
+        x = separable_block(x, f, 1, f"dec{i}_sep")
+    out = posmap_head(x)
+    name = (
+        "lprnet_128"
+        if (width == 1.0 and skips)
+        else f"lprnet_128_w{width:g}{'' if skips else '_noskip'}"
+    )
+    return keras.Model(inp, out, name=name)

@@ -1,0 +1,1 @@
+"""``lprnet train``: PRNet's training recipe for any registered posmap network."""

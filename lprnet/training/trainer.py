@@ -1,0 +1,221 @@
+"""The training loop: tf.distribute, checkpoints every N steps, exact resume, validation NME.
+
+Outputs in ``config.out``::
+
+    config.json          the configuration (a resume must match it)
+    checkpoints/         tf.train.Checkpoint of model, optimizer and step (latest 3)
+    tensorboard/         loss, learning rate, validation NME per epoch
+    best.keras           the model with the best validation NME so far (atomic replace)
+    last.keras           the model at the end of the last finished epoch
+    record.json          the training record: data, steps, per-epoch metrics, best epoch
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tf_keras as keras
+from tqdm import tqdm
+
+from lprnet.errors import LprnetError
+from lprnet.fileio import write_json
+from lprnet.tfenv import tf
+from lprnet.training.config import TrainConfig
+
+
+class HalvingSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """PRNet's learning rate: ``lr * 0.5 ** floor(step / (steps_per_epoch * every))``."""
+
+    def __init__(self, lr: float, steps_per_epoch: int, every: int):
+        self.lr, self.steps_per_epoch, self.every = lr, steps_per_epoch, every
+
+    def __call__(self, step):
+        period = tf.cast(self.steps_per_epoch * self.every, tf.float32)
+        return self.lr * tf.pow(0.5, tf.floor(tf.cast(step, tf.float32) / period))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "steps_per_epoch": self.steps_per_epoch, "every": self.every}
+
+
+def save_model_atomic(model, path: Path) -> None:
+    """``model.save`` to a temporary name, then rename over ``path``."""
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
+    saved = out / "config.json"
+    has_ckpt = (out / "checkpoints" / "checkpoint").is_file()
+    if has_ckpt and not resume:
+        raise LprnetError(
+            f"{out} already holds a run: pass --resume to continue it, or a new --out"
+        )
+    if resume and saved.is_file():
+        old = json.loads(saved.read_text())
+        keys = ("model", "batch_size", "seed", "train", "lr", "lr_halve_every", "augment")
+        new = json.loads(json.dumps(config.to_dict()))
+        diff = [k for k in keys if old.get(k) != new.get(k)]
+        if diff:
+            raise LprnetError(f"--resume with different settings than {saved}: {', '.join(diff)}")
+
+
+def train(
+    config: TrainConfig, resume: bool = False, progress: bool = True, on_step=None
+) -> dict[str, Any]:
+    """Train (or resume) a posmap network; returns the training record.
+
+    ``on_step(step)`` is called after every step (tests use it to simulate a kill).
+    """
+    from lprnet.data.pipeline import count_examples, make_dataset
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.geometry.uv import uv_layout
+    from lprnet.models.registry import build_model, summary
+    from lprnet.training.loss import weighted_posmap_loss
+    from lprnet.training.strategy import is_chief, make_strategy
+    from lprnet.training.validation import Validator
+
+    if not config.train:
+        raise LprnetError("no training data: give --data SHARDS[:WEIGHT] at least once")
+    out = Path(config.out)
+    _check_config(out, config, resume)
+    chief = is_chief()
+    if chief:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", config.to_dict())
+    examples = count_examples(config.train)
+    spe = config.steps_per_epoch or max(1, examples // config.batch_size)
+    total = config.epochs * spe
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+
+    face_model = load_face_model(config.data_dir)
+    strategy = make_strategy(config.strategy)
+    with strategy.scope():
+        model = build_model(config.model)
+        schedule = HalvingSchedule(config.lr, spe, config.lr_halve_every)
+        optimizer = keras.optimizers.Adam(learning_rate=schedule)
+        best = tf.Variable(math.inf, dtype=tf.float32, trainable=False, name="best_nme")
+    size = int(model.input_shape[1])
+    loss_fn = weighted_posmap_loss(uv_layout(face_model, size).weight_mask)
+    ckpt_dir = out / "checkpoints" if chief else out / f"worker_tmp_{os.getpid()}"
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, best=best)
+    manager = tf.train.CheckpointManager(checkpoint, str(ckpt_dir), max_to_keep=3)
+    if resume and manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    step = int(optimizer.iterations.numpy())
+    record_path = out / "record.json"
+    record = (
+        json.loads(record_path.read_text())
+        if resume and record_path.is_file()
+        else {
+            "model": summary(model),
+            "config": config.to_dict(),
+            "examples": examples,
+            "steps_per_epoch": spe,
+            "epochs": [],
+            "train_seconds": 0.0,
+        }
+    )
+    if step >= total:
+        return record
+
+    dataset = make_dataset(
+        config.train,
+        batch_size=config.batch_size,
+        size=size,
+        augment=config.augment,
+        seed=config.seed,
+        repeat=True,
+        skip=step * config.batch_size,
+    )
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    validator = Validator(config, face_model, size)
+    writer = tf.summary.create_file_writer(str(out / "tensorboard")) if chief else None
+
+    @tf.function
+    def train_step(batch):
+        def replica_step(image, target):
+            with tf.GradientTape() as tape:
+                per_example = loss_fn(target, model(image, training=True))
+                loss = tf.nn.compute_average_loss(per_example, global_batch_size=config.batch_size)
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=False))
+            return loss
+
+        losses = strategy.run(replica_step, args=batch)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+    bar = tqdm(
+        total=total, initial=step, unit="step", desc=f"train {config.model}", disable=not progress
+    )
+    started, running = time.perf_counter(), []
+    try:
+        while step < total:
+            loss = float(train_step(next(iterator)))
+            step += 1
+            running.append(loss)
+            bar.update(1)
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{np.mean(running[-20:]):.5f}")
+                if writer:
+                    with writer.as_default(step=step):
+                        tf.summary.scalar("loss", np.mean(running[-20:]))
+                        tf.summary.scalar("lr", schedule(step))
+            if step % config.checkpoint_every == 0:
+                manager.save(checkpoint_number=step)
+            if step % spe == 0 or step == total:
+                epoch_metrics = _end_epoch(step, spe, running, model, validator, best, writer)
+                record["epochs"].append(epoch_metrics)
+                running = []
+                if chief:
+                    if epoch_metrics.get("is_best"):
+                        save_model_atomic(model, out / "best.keras")
+                    save_model_atomic(model, out / "last.keras")
+                manager.save(checkpoint_number=step)
+                record["train_seconds"] += time.perf_counter() - started
+                started = time.perf_counter()
+                record["steps"] = step
+                if chief:
+                    write_json(record_path, record)
+            if on_step is not None:
+                on_step(step)
+    except KeyboardInterrupt:
+        manager.save(checkpoint_number=step)
+        bar.close()
+        raise LprnetError(
+            f"interrupted at step {step}: checkpoint saved; run the same command with --resume"
+        ) from None
+    bar.close()
+    record["steps"] = step
+    if chief:
+        write_json(record_path, record)
+    return record
+
+
+def _end_epoch(step, spe, losses, model, validator, best, writer) -> dict[str, Any]:
+    metrics = {
+        "epoch": math.ceil(step / spe),
+        "step": step,
+        "train_loss": float(np.mean(losses)) if losses else None,
+    }
+    metrics.update(validator(model))
+    score = metrics.get("val_nme_2d", metrics.get("aflw_nme_2d"))
+    if score is not None and score < float(best.numpy()):
+        best.assign(score)
+        metrics["is_best"] = True
+    if writer:
+        with writer.as_default(step=step):
+            for k, v in metrics.items():
+                if isinstance(v, float) and k != "epoch":
+                    tf.summary.scalar(f"epoch/{k}", v)
+    tqdm.write(
+        " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+    )
+    return metrics

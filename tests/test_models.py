@@ -1,0 +1,68 @@
+"""Posmap network builders: the published sizes, the MAC counter, edge-friendly ops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lprnet.errors import LprnetError
+from lprnet.models.layers import keras, layers
+from lprnet.models.registry import build_model, count_macs, summary
+
+
+def test_prnet_is_resfcn256_exactly() -> None:
+    s = summary(build_model("prnet_256"))
+    assert s["params"] == 13_365_508  # the official resfcn256
+    assert s["gmac"] == pytest.approx(4.129, abs=0.001)
+
+
+def test_lprnet_seed_matches_its_description() -> None:
+    model = build_model("lprnet_128_seed")
+    s = summary(model)
+    assert s["params"] == pytest.approx(4.48e6, rel=0.01) and s["gmac"] == pytest.approx(0.38, 0.02)
+    convt = sorted(
+        (
+            layer.count_params()
+            for layer in model.layers
+            if isinstance(layer, layers.Conv2DTranspose)
+        ),
+        reverse=True,
+    )
+    assert (convt[0] + convt[1]) / s["params"] == pytest.approx(0.79, abs=0.01)
+
+
+def test_shipped_lprnet_budget_and_ops() -> None:
+    model = build_model("lprnet_128")
+    s = summary(model)
+    assert s["params"] <= 1.5e6 and s["gmac"] <= 0.4
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert "Conv2DTranspose" not in kinds  # slow in TF.js; no BN-after-ConvT issue for int8
+    assert kinds <= {
+        "InputLayer",
+        "Conv2D",
+        "DepthwiseConv2D",
+        "BatchNormalization",
+        "ReLU",
+        "UpSampling2D",
+        "Add",
+        "Activation",
+    }
+    x = np.random.default_rng(0).random((2, 128, 128, 3), np.float32)
+    y = model(x, training=False).numpy()
+    assert y.shape == (2, 128, 128, 3) and (y > 0).all() and (y < 1).all()
+
+
+def test_count_macs_by_hand() -> None:
+    inp = keras.Input((8, 8, 4))
+    x = layers.Conv2D(6, 3, 2, padding="same")(inp)  # 4*4 out * 9 * 4 * 6
+    x = layers.DepthwiseConv2D(3, padding="same")(x)  # 4*4 * 9 * 6
+    x = layers.Conv2DTranspose(2, 4, 2, padding="same")(x)  # 4*4 in * 16 * 6 * 2
+    x = layers.Flatten()(x)
+    x = layers.Dense(5)(x)  # 8*8*2 * 5
+    model = keras.Model(inp, x)
+    assert count_macs(model) == 16 * 9 * 4 * 6 + 16 * 9 * 6 + 16 * 16 * 6 * 2 + 128 * 5
+
+
+def test_unknown_model_is_a_clear_error() -> None:
+    with pytest.raises(LprnetError, match="unknown model 'resnet'"):
+        build_model("resnet")

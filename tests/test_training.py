@@ -1,0 +1,134 @@
+"""Training: loss, schedule, resume after a kill mid-epoch, exact batch replay, strategies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lprnet.data.build import build_shards
+from lprnet.data.pipeline import make_dataset
+from lprnet.errors import LprnetError
+from lprnet.training.config import TrainConfig
+from lprnet.training.loss import weighted_posmap_loss
+from lprnet.training.trainer import HalvingSchedule, train
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def shards128(data_dir: Path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("shards")
+    build_shards(
+        "aflw2000",
+        data_dir / "samples" / "aflw2000",
+        out,
+        size=128,
+        workers=0,
+        data_dir=str(data_dir),
+        progress=False,
+    )
+    return out
+
+
+def test_weighted_loss_follows_the_mask() -> None:
+    w = np.zeros((4, 4), np.float32)
+    w[0, 0], w[1, 1] = 16, 4
+    loss = weighted_posmap_loss(w)
+    t = np.zeros((1, 4, 4, 3), np.float32)
+    p = t.copy()
+    p[0, 3, 3] = 1.0  # error where the weight is 0
+    assert float(loss(t, p)[0]) == 0.0
+    p[0, 0, 0, 0] = 0.5
+    q = t.copy()
+    q[0, 1, 1, 0] = 0.5
+    assert float(loss(t, p)[0]) == pytest.approx(0.25 / 16)
+    assert float(loss(t, p)[0]) == pytest.approx(4 * float(loss(t, q)[0]))
+
+
+def test_learning_rate_halves_every_five_epochs() -> None:
+    s = HalvingSchedule(1e-4, steps_per_epoch=10, every=5)
+    assert [float(s(k)) for k in (0, 49, 50, 99, 100)] == pytest.approx(
+        [1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5]
+    )
+
+
+def test_skip_replays_the_same_batches(shards128: Path) -> None:
+    full = list(make_dataset(shards128, batch_size=2, seed=3).take(3))
+    resumed = next(iter(make_dataset(shards128, batch_size=2, seed=3, skip=4)))
+    np.testing.assert_array_equal(resumed[0].numpy(), full[2][0].numpy())
+    np.testing.assert_array_equal(resumed[1].numpy(), full[2][1].numpy())
+
+
+def _config(shards: Path, out: Path, data_dir: Path, **kw) -> TrainConfig:
+    base = dict(
+        model="lprnet_128",
+        train=[(str(shards), 1.0)],
+        val=[str(shards)],
+        out=str(out),
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=2,
+        checkpoint_every=2,
+        val_examples=4,
+        data_dir=str(data_dir),
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+class Killed(BaseException):
+    """Like SIGKILL for the trainer: nothing catches it, nothing is saved on the way out."""
+
+
+def test_killed_mid_epoch_resumes_to_the_same_step_count(shards128, data_dir, tmp_path) -> None:
+    config = _config(shards128, tmp_path / "run", data_dir)
+
+    def kill_at_5(step: int) -> None:
+        if step == 5:  # mid-epoch 2; last checkpoint at step 4
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(config, progress=False, on_step=kill_at_5)
+    record = train(config, resume=True, progress=False)
+    assert record["steps"] == 6
+    assert [e["epoch"] for e in record["epochs"]] == [1, 2]
+    assert all(np.isfinite(e["val_nme_2d"]) for e in record["epochs"])
+    assert (tmp_path / "run" / "best.keras").is_file()
+    assert json.loads((tmp_path / "run" / "record.json").read_text())["steps"] == 6
+    # a finished run resumed again does nothing and says so through the same record
+    assert train(config, resume=True, progress=False)["steps"] == 6
+
+
+def test_existing_run_needs_resume_and_same_settings(shards128, data_dir, tmp_path) -> None:
+    config = _config(shards128, tmp_path / "run", data_dir, epochs=1, steps_per_epoch=2)
+    train(config, progress=False)
+    with pytest.raises(LprnetError, match="--resume"):
+        train(config, progress=False)
+    with pytest.raises(LprnetError, match="batch_size"):
+        train(
+            _config(shards128, tmp_path / "run", data_dir, batch_size=4),
+            resume=True,
+            progress=False,
+        )
+
+
+def test_graceful_interrupt_saves_a_checkpoint(shards128, data_dir, tmp_path) -> None:
+    config = _config(shards128, tmp_path / "run", data_dir, checkpoint_every=100)
+
+    def interrupt(step: int) -> None:
+        if step == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(LprnetError, match="interrupted at step 1"):
+        train(config, progress=False, on_step=interrupt)
+    assert (tmp_path / "run" / "checkpoints" / "ckpt-1.index").is_file()
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_on_cpu(shards128, data_dir, tmp_path) -> None:
+    config = _config(
+        shards128, tmp_path / "run", data_dir, epochs=1, steps_per_epoch=2, strategy="mirrored"
+    )
+    assert train(config, progress=False)["steps"] == 2
