@@ -16,18 +16,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import time_ms
 
 from lprnet.machine import describe
-
-
-def _timeit(fn, repeat: int = 100) -> dict[str, float]:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90))}
 
 
 def main() -> None:
@@ -52,16 +43,16 @@ def main() -> None:
         _ = layout.render_matrix, layout.face_mask, layout.weight_mask, layout.grid_triangles
         results[f"layout_build_{n}"] = {"once_ms": (time.perf_counter() - t) * 1e3}
         pos = pm.render_posmap(verts, layout)
-        results[f"render_posmap_{n}"] = _timeit(
+        results[f"render_posmap_{n}"] = time_ms(
             lambda layout=layout: pm.render_posmap(verts, layout)
         )
-        results[f"landmarks_{n}"] = _timeit(
+        results[f"landmarks_{n}"] = time_ms(
             lambda pos=pos, layout=layout: pm.landmarks(pos, layout)
         )
-        results[f"face_points_{n}"] = _timeit(
+        results[f"face_points_{n}"] = time_ms(
             lambda pos=pos, layout=layout: pm.face_points(pos, layout)
         )
-        results[f"head_pose_{n}"] = _timeit(
+        results[f"head_pose_{n}"] = time_ms(
             lambda pos=pos, layout=layout: pm.head_pose(pos, layout), 20
         )
 

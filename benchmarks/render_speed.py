@@ -14,39 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import time_ms
 
-
-def _timeit(fn, repeat: int) -> dict[str, float]:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90))}
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 0
+from lprnet.machine import describe
 
 
 def main() -> None:
@@ -108,14 +81,9 @@ def main() -> None:
             "shaded_frame_cull": lambda f=frame: f(cull=True),
         }
         for name, fn in cases.items():
-            results[f"{name}_{size}"] = _timeit(fn, args.repeat)
+            results[f"{name}_{size}"] = time_ms(fn, args.repeat)
 
-    machine = {
-        "cpu": _cpu(),
-        "cores": _cores(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
+    machine = describe()
     print(f"machine: {machine}")
     print(f"mesh: {model.n_vertices} vertices, {len(tris)} triangles; repeat {args.repeat}")
     for name, r in results.items():

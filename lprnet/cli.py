@@ -197,6 +197,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_model_ship(args: argparse.Namespace) -> int:
+    from lprnet.shipped import ship
+
+    rec = ship(args.run, args.name, aflw_dir=args.aflw, data_dir=args.data_dir, notes=args.notes)
+    emb = rec["eval_embedded"]["nme_2d_sparse"]["mean"]
+    print(
+        f"shipped {rec['file']} ({rec['model']['params']:,} params); embedded-set NME "
+        f"{emb:.2f}%"
+        + (
+            f", AFLW2000 NME {rec['eval_aflw2000']['nme_2d_sparse']['mean']:.2f}%"
+            if "eval_aflw2000" in rec
+            else ""
+        )
+    )
+    return 0
+
+
 def _cmd_model_summary(args: argparse.Namespace) -> int:
     from lprnet.models.registry import build_model, model_names, summary
 
@@ -296,11 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_data_verify)
 
     p = sub.add_parser("eval", help="NME by yaw bin on AFLW2000-3D (3DDFA protocol)")
-    p.add_argument("--model", required=True,
-                   help="'bfm-fit' or a model file (.keras, .h5, .tflite, .onnx)")
+    p.add_argument(
+        "--model", required=True, help="'bfm-fit' or a model file (.keras, .h5, .tflite, .onnx)"
+    )
     p.add_argument("--data", required=True, choices=["aflw2000", "embedded"], help="benchmark")
-    p.add_argument("dir", type=Path, nargs="?",
-                   help="AFLW2000-3D folder (any subset of it); for embedded: another set file")
+    p.add_argument(
+        "dir",
+        type=Path,
+        nargs="?",
+        help="AFLW2000-3D folder (any subset of it); for embedded: another set file",
+    )
     p.add_argument("--pts68", type=Path, help="3DDFA's AFLW2000-3D.pts68.npy ground truth")
     p.add_argument("--pose", type=Path, help="3DDFA's AFLW2000-3D[-new].pose.npy yaw file")
     p.add_argument("--resolution", type=int, default=256, help="UV size of bfm-fit")

@@ -1,9 +1,10 @@
 """``lprnet pipeline``: the main job, running every stage that exists so far.
 
-Stages now: face-geometry checks against PRNet's published UV data, shards of the sample folders
-(built, verified), the offline data engine (texture bank, synthetic faces, profiled photos, a
-contact sheet of each), and the AFLW2000-3D protocol on the samples. Later stages (compress, export,
-benchmark) join here as they land. Writes ``report.md`` and ``report.json`` in ``out``.
+With a data directory: face-geometry checks against PRNet's published UV data, shards of the
+sample folders (built, verified), the offline data engine (texture bank, synthetic faces,
+profiled photos, a contact sheet of each) and the AFLW2000-3D protocol on the samples. Always
+(no data directory needed): the shipped models on the embedded evaluation set. Later stages
+(compress, export, benchmark) join here as they land. Writes ``report.md`` and ``report.json``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import cv2
 import numpy as np
 
 from lprnet.assets import asset_path, data_dir
+from lprnet.errors import AssetNotFoundError
 from lprnet.fileio import atomic_open, write_json
 
 
@@ -77,23 +79,23 @@ def data_engine(out: Path, base: Path, root: str | None, count: int = 32) -> dic
     }
 
 
-def run_pipeline(out: Path, data_root: str | None = None) -> dict:
-    """Run the stages and write the report. Returns the report dict."""
+def data_stages(out: Path, base: Path, root: str | None, report: dict[str, Any]) -> list[str]:
+    """The stages that need the data directory; returns report sections (Markdown)."""
     from lprnet.data.build import build_shards
     from lprnet.data.verify import verify_shards
     from lprnet.evaluation import aflw2000_faces, evaluate, fit_reference, format_table
     from lprnet.geometry.bfm import load_face_model
 
-    root = data_root
-    base = data_dir(root)
-    out.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"data_dir": str(base)}
-    print("[1/4] face geometry vs PRNet's uv-data")
+    print("[data 1/4] face geometry vs PRNet's uv-data")
     report["geometry"] = geometry_checks(root)
     for k, v in report["geometry"].items():
         print(f"  {k}: {v}")
+    sections = [
+        "## Geometry vs PRNet uv-data\n\n"
+        + "".join(f"- {k}: {v}\n" for k, v in report["geometry"].items())
+    ]
 
-    print("[2/4] shards of the sample folders")
+    print("[data 2/4] shards of the sample folders")
     report["shards"] = {}
     for source, folder in (("aflw2000", "samples/aflw2000"), ("300wlp", "samples/300w-lp")):
         if not (base / folder).is_dir():
@@ -108,28 +110,64 @@ def run_pipeline(out: Path, data_root: str | None = None) -> dict:
             }
             print(f"  {dest}: {index['count']} samples, verified")
 
-    print("[3/4] offline training data: textures, synthetic faces, profiled photos")
-    report["synthetic"] = data_engine(out, base, root)
+    print("[data 3/4] offline training data: textures, synthetic faces, profiled photos")
+    syn = report["synthetic"] = data_engine(out, base, root)
+    sections.append(
+        "## Shards\n\n"
+        + "".join(f"- {k}: {v['count']} samples\n" for k, v in report["shards"].items())
+        + f"- synthetic (128): {syn['synth']} samples from {syn['textures']} textures\n"
+        + f"- profiled photos (128): {syn['profile']} views\n"
+    )
 
-    print("[4/4] AFLW2000-3D protocol on the samples (bfm-fit reference)")
+    print("[data 4/4] AFLW2000-3D protocol on the samples (bfm-fit reference)")
     if (base / "samples/aflw2000").is_dir():
         model = load_face_model(root)
-        faces = aflw2000_faces(base / "samples/aflw2000")
-        result = evaluate(faces, fit_reference(model, 256), model)
+        result = evaluate(
+            aflw2000_faces(base / "samples/aflw2000"), fit_reference(model, 256), model
+        )
         report["eval_bfm_fit"] = {k: v for k, v in result.items() if k != "per_image"}
         table = format_table(result)
         print(table)
-    else:
-        table = "(no samples/aflw2000 in the data directory)"
+        sections.append(f"## AFLW2000-3D samples, bfm-fit reference\n\n```\n{table}\n```\n")
+    return sections
+
+
+def model_stages(out: Path, report: dict[str, Any]) -> list[str]:
+    """The shipped models on the embedded set (needs no data directory)."""
+    from lprnet.evaluation import embedded_faces, evaluate, format_table
+    from lprnet.predictors import load_predictor
+    from lprnet.shipped import SHIPPED
+
+    sections = []
+    faces = embedded_faces()
+    for name, path in SHIPPED.items():
+        if not path.is_file():
+            print(f"[model] {name}: not shipped yet, skipped")
+            continue
+        print(f"[model] {name} on the embedded set ({len(faces)} crops)")
+        result = evaluate(faces, load_predictor(name, None), None)
+        report.setdefault("eval_embedded", {})[name] = {
+            k: v for k, v in result.items() if k != "per_image"
+        }
+        table = format_table(result)
+        print(table)
+        sections.append(f"## {name} on the embedded set\n\n```\n{table}\n```\n")
+    return sections
+
+
+def run_pipeline(out: Path, data_root: str | None = None) -> dict:
+    """Run every stage that can run here and write ``report.md`` / ``report.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        base = data_dir(data_root)
+    except AssetNotFoundError as exc:
+        base = None
+        print(f"no data directory ({exc.args[0].splitlines()[0]}): data stages skipped")
+    report: dict[str, Any] = {"data_dir": str(base) if base else None}
+    sections = data_stages(out, base, data_root, report) if base else []
+    sections += model_stages(out, report)
     write_json(out / "report.json", report)
     with atomic_open(out / "report.md") as f:
-        f.write("# lprnet pipeline report\n\n## Geometry vs PRNet uv-data\n\n")
-        f.writelines(f"- {k}: {v}\n" for k, v in report["geometry"].items())
-        f.write("\n## Shards\n\n")
-        f.writelines(f"- {k}: {v['count']} samples\n" for k, v in report["shards"].items())
-        syn = report["synthetic"]
-        f.write(f"- synthetic (128): {syn['synth']} samples from {syn['textures']} textures\n")
-        f.write(f"- profiled photos (128): {syn['profile']} views\n")
-        f.write(f"\n## AFLW2000-3D samples, bfm-fit reference\n\n```\n{table}\n```\n")
+        f.write("# lprnet pipeline report\n\n" + "\n".join(sections))
     print(f"report: {out / 'report.md'}")
     return report

@@ -6,8 +6,6 @@ Faces are cropped from the ground-truth landmarks with PRNet's 1.6 rule, as PRNe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from lprnet.data.samples import POSMAP_SCALE
@@ -54,9 +52,10 @@ def load_predictor(
         if model is None:
             raise LprnetError("bfm-fit needs the face model: pass --data-dir or set LPRNET_DATA")
         return fit_reference(model, resolution)
-    path = Path(name)
-    if not path.exists():
-        raise LprnetError(f"--model {name}: no such file (or use 'bfm-fit')")
     from lprnet.inference.backends import load_model
+    from lprnet.shipped import resolve_model
 
+    path = resolve_model(name)
+    if not path.exists():
+        raise LprnetError(f"--model {name}: no such file (or use 'bfm-fit', 'lprnet_128')")
     return network_predictor(load_model(path), data_dir)

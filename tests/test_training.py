@@ -68,6 +68,7 @@ def _config(shards: Path, out: Path, data_dir: Path, **kw) -> TrainConfig:
         train=[(str(shards), 1.0)],
         val=[str(shards)],
         out=str(out),
+        aflw_dir=str(data_dir / "samples" / "aflw2000"),
         epochs=2,
         steps_per_epoch=3,
         batch_size=2,
@@ -94,7 +95,11 @@ def test_killed_mid_epoch_resumes_to_the_same_step_count(shards128, data_dir, tm
     record = train(config, resume=True, progress=False)
     assert record["steps"] == 6
     assert [e["epoch"] for e in record["epochs"]] == [1, 2]
-    assert all(np.isfinite(e["val_nme_2d"]) for e in record["epochs"])
+    assert all(np.isfinite(e["val_nme_2d"]) for e in record["epochs"]), record["epochs"]
+    assert all(
+        np.isfinite(e["aflw_nme_2d"]) and np.isfinite(e["aflw_nme_3d_dense"])
+        for e in record["epochs"]
+    )
     assert (tmp_path / "run" / "best.keras").is_file()
     assert json.loads((tmp_path / "run" / "record.json").read_text())["steps"] == 6
     # a finished run resumed again does nothing and says so through the same record
@@ -132,3 +137,28 @@ def test_mirrored_strategy_on_cpu(shards128, data_dir, tmp_path) -> None:
         shards128, tmp_path / "run", data_dir, epochs=1, steps_per_epoch=2, strategy="mirrored"
     )
     assert train(config, progress=False)["steps"] == 2
+
+
+def test_ship_a_run_with_its_record(shards128, data_dir, tmp_path, monkeypatch) -> None:
+    from lprnet import shipped
+
+    config = _config(shards128, tmp_path / "run", data_dir, epochs=1, steps_per_epoch=2)
+    train(config, progress=False)
+    target = tmp_path / "pkg" / "lprnet_128.keras"
+    target.parent.mkdir()
+    monkeypatch.setitem(shipped.SHIPPED, "lprnet_128", target)
+    rec = shipped.ship(
+        tmp_path / "run",
+        "lprnet_128",
+        aflw_dir=config.aflw_dir,
+        data_dir=str(data_dir),
+        notes="test",
+    )
+    assert target.is_file() and rec["training"]["steps"] == 2
+    assert rec["training"]["data"][0]["samples"] == 4
+    saved = json.loads(target.with_suffix(".record.json").read_text())
+    assert saved["eval_embedded"]["nme_2d_sparse"]["count"] == 312
+    assert saved["eval_aflw2000"]["nme_2d_sparse"]["count"] == 4
+    assert saved["sha256"] == rec["sha256"]
+    with pytest.raises(LprnetError, match="--name must be one of"):
+        shipped.ship(tmp_path / "run", "resnet")

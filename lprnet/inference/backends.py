@@ -282,7 +282,8 @@ def load_model(path: str | os.PathLike, threads: int | None = None) -> PosmapMod
     Parameters
     ----------
     path : path-like
-        ``.keras`` / ``.h5`` (tf-keras), ``.tflite`` (LiteRT) or ``.onnx`` (onnxruntime CPU).
+        ``.keras`` / ``.h5`` (tf-keras), ``.tflite`` (LiteRT) or ``.onnx`` (onnxruntime CPU),
+        or the name of a shipped model (:mod:`lprnet.shipped`).
     threads : int, optional
         CPU threads of the LiteRT interpreter / ONNX session (runtime default when None).
         TensorFlow's thread pools are process-wide: Keras models ignore it.
@@ -297,9 +298,12 @@ def load_model(path: str | os.PathLike, threads: int | None = None) -> PosmapMod
         Missing file, unknown suffix, a file the runtime cannot read, or a model that does not
         meet the ``(1, n, n, 3) -> (1, n, n, 3)`` contract (the message names the file).
     """
-    path = Path(path)
+    from lprnet.shipped import SHIPPED, resolve_model
+
+    path = resolve_model(path)
     if not path.is_file():
-        raise LprnetError(f"--model {path}: no such file")
+        hint = f" (shipped models: {', '.join(SHIPPED)})" if len(path.parts) == 1 else ""
+        raise LprnetError(f"--model {path}: no such file{hint}")
     if threads is not None and threads < 1:
         raise LprnetError(f"threads must be >= 1, got {threads}")
     suffix = path.suffix.lower()

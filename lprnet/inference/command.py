@@ -248,7 +248,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="image, folder of images, or video (by suffix)"
     )
-    p.add_argument("--model", required=True, help="posmap network: .keras, .h5, .tflite or .onnx")
+    p.add_argument(
+        "--model",
+        default="lprnet_128",
+        help="posmap network: .keras, .h5, .tflite, .onnx, or a shipped model's name "
+        "(default: lprnet_128)",
+    )
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--detector", default="auto", choices=DETECTORS, help="face detector")
     p.add_argument("--mesh", default="obj", choices=MESH_FORMATS, help="mesh file per face")

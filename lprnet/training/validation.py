@@ -68,7 +68,7 @@ class Validator:
 
             res = evaluate(
                 self.faces,
-                network_predictor(model, self.face_model),
+                network_predictor(model, self.config.data_dir),
                 self.face_model,
                 progress=False,
             )

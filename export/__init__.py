@@ -1,0 +1,1 @@
+"""Model export: TFLite (LiteRT), TF.js and ONNX converters."""
