@@ -330,13 +330,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p)
     p.set_defaults(func=_cmd_eval)
 
-    p = (
-        sub.add_parser("model", help="model registry")
-        .add_subparsers(dest="model_command", required=True)
-        .add_parser("summary", help="parameters and multiply-accumulates of a model")
+    model_sub = sub.add_parser("model", help="model registry").add_subparsers(
+        dest="model_command", required=True
     )
+    p = model_sub.add_parser("summary", help="parameters and multiply-accumulates of a model")
     p.add_argument("name", help="model name, or 'all'")
     p.set_defaults(func=_cmd_model_summary)
+    p = model_sub.add_parser("ship", help="copy a run's best model into the package + record")
+    p.add_argument("run", type=Path, help="training run folder (lprnet train --out)")
+    p.add_argument("--name", required=True, help="shipped name: lprnet_128 or prnet_256")
+    p.add_argument("--aflw", help="AFLW2000-3D folder to evaluate it on as well")
+    p.add_argument("--notes", default="", help="free text for the record")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_model_ship)
 
     p = sub.add_parser("train", help="train a posmap network (PRNet's recipe)")
     p.add_argument("--model", default="lprnet_128", help="registered model name")

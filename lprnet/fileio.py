@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -36,8 +37,19 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+def _finite(obj: Any) -> Any:
+    """NaN / inf -> None: strict JSON (JavaScript's JSON.parse rejects NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
+    """Write ``obj`` as indented strict JSON (NaN and inf become null), atomically."""
     with atomic_open(path, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=False)
+        json.dump(_finite(obj), f, indent=2, sort_keys=False, allow_nan=False)
         f.write("\n")

@@ -68,9 +68,12 @@ def ship(
     shutil.copyfile(best, tmp)
     os.replace(tmp, target)
 
-    def summary(faces):
+    def summary(faces, face_model=None):
         res = evaluate(
-            faces, load_predictor(str(target), None, data_dir=data_dir), None, progress=False
+            faces,
+            load_predictor(str(target), None, data_dir=data_dir),
+            face_model,
+            progress=False,
         )
         return {
             k: {
@@ -104,6 +107,12 @@ def ship(
         "notes": notes,
     }
     if aflw_dir:
-        shipped["eval_aflw2000"] = {"dir": Path(aflw_dir).name, **summary(aflw2000_faces(aflw_dir))}
+        from lprnet.geometry.bfm import load_face_model  # dense truth of AFLW needs it
+
+        faces = aflw2000_faces(aflw_dir)
+        shipped["eval_aflw2000"] = {
+            "dir": Path(aflw_dir).name,
+            **summary(faces, load_face_model(data_dir)),
+        }
     write_json(target.with_suffix(".record.json"), shipped)
     return shipped

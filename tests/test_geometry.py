@@ -510,3 +510,9 @@ def test_written_files_get_normal_permissions(tmp_path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_json_is_strict(tmp_path) -> None:
+    write_json(tmp_path / "x.json", {"a": float("nan"), "b": [1.0, float("inf")], "c": "s"})
+    assert (tmp_path / "x.json").read_text().split() == [
+        "{", '"a":', "null,", '"b":', "[", "1.0,", "null", "],", '"c":', '"s"', "}"]

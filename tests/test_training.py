@@ -159,6 +159,7 @@ def test_ship_a_run_with_its_record(shards128, data_dir, tmp_path, monkeypatch) 
     saved = json.loads(target.with_suffix(".record.json").read_text())
     assert saved["eval_embedded"]["nme_2d_sparse"]["count"] == 312
     assert saved["eval_aflw2000"]["nme_2d_sparse"]["count"] == 4
+    assert "nme_3d_dense" in saved["eval_aflw2000"]
     assert saved["sha256"] == rec["sha256"]
     with pytest.raises(LprnetError, match="--name must be one of"):
         shipped.ship(tmp_path / "run", "resnet")

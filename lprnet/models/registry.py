@@ -11,6 +11,8 @@ MODELS: dict[str, tuple[Callable[..., keras.Model], int]] = {}
 
 
 def _register() -> None:
+    from functools import partial
+
     from lprnet.models.lprnet import lprnet_128, lprnet_128_seed
     from lprnet.models.prnet import prnet_256
 
@@ -19,6 +21,10 @@ def _register() -> None:
             "prnet_256": (prnet_256, 256),
             "lprnet_128": (lprnet_128, 128),
             "lprnet_128_seed": (lprnet_128_seed, 128),
+            # ablation variants of lprnet_128
+            "lprnet_128_w075": (partial(lprnet_128, width=0.75), 128),
+            "lprnet_128_w125": (partial(lprnet_128, width=1.25), 128),
+            "lprnet_128_noskip": (partial(lprnet_128, skips=False), 128),
         }
     )
 

@@ -1,0 +1,56 @@
+"""The shipped L-PRNet: its file matches its record, it keeps its accuracy, it predicts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from lprnet.evaluation import embedded_faces, evaluate
+from lprnet.predictors import load_predictor
+from lprnet.shipped import SHIPPED
+
+
+@pytest.fixture(scope="module")
+def record() -> dict:
+    path = SHIPPED["lprnet_128"]
+    assert path.is_file(), "lprnet_128 is shipped with the package"
+    return json.loads(path.with_suffix(".record.json").read_text())
+
+
+def test_file_matches_its_training_record(record) -> None:
+    path = SHIPPED["lprnet_128"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == record["sha256"]
+    assert record["model"]["name"] == "lprnet_128"
+    assert record["training"]["steps"] > 0 and record["training"]["data"]
+
+
+@pytest.mark.slow
+def test_embedded_set_accuracy_is_what_the_record_says(record) -> None:
+    """Re-measure: the committed weights must reproduce the committed number (no drift)."""
+    res = evaluate(embedded_faces(), load_predictor("lprnet_128", None), None, progress=False)
+    nme = res["summary"]["nme_2d_sparse"]["mean"]
+    assert nme == pytest.approx(record["eval_embedded"]["nme_2d_sparse"]["mean"], abs=0.05)
+    assert nme < 10.0  # percent; a broken export / crop / UV table would be far above
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_predict_with_the_shipped_model(data_dir, tmp_path) -> None:
+    from lprnet.inference.reconstructor import Reconstructor
+
+    faces = Reconstructor("lprnet_128").reconstruct(
+        data_dir / "photos" / "misc" / "grace_hopper.jpg"
+    )
+    assert len(faces) == 1
+    face = faces[0]
+    left, top, right, bottom = face.box[:4]
+    inside = (
+        (face.landmarks[:, 0] > left)
+        & (face.landmarks[:, 0] < right)
+        & (face.landmarks[:, 1] > top)
+        & (face.landmarks[:, 1] < bottom + 0.3 * (bottom - top))
+    )
+    assert inside.mean() > 0.9  # the 68 points sit on the detected face
+    assert abs(face.pose[1]) < 25  # Grace Hopper faces the camera
