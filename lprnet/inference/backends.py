@@ -130,11 +130,15 @@ def _load_keras(path: Path) -> KerasModel:
     try:
         net = tf_keras.models.load_model(path, compile=False)
     except Exception as exc:
-        raise LprnetError(
-            f"{path}: cannot load as a Keras model ({type(exc).__name__}: {_first_line(exc)}); "
-            f"expected a posmap network {CONTRACT}"
-        ) from exc
+        raise _load_error(path, "a Keras", exc) from exc
     return KerasModel(path, net)
+
+
+def _load_error(path: Path, kind: str, exc: BaseException) -> LprnetError:
+    return LprnetError(
+        f"{path}: cannot load as {kind} model ({type(exc).__name__}: {_first_line(exc)}); "
+        f"expected a posmap network {CONTRACT}"
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -160,10 +164,7 @@ class LiteRTModel:
             self._interp = Interpreter(model_path=str(path), num_threads=threads)
             self._interp.allocate_tensors()
         except Exception as exc:
-            raise LprnetError(
-                f"{path}: cannot load as a TFLite model ({type(exc).__name__}: "
-                f"{_first_line(exc)}); expected a posmap network {CONTRACT}"
-            ) from exc
+            raise _load_error(path, "a TFLite", exc) from exc
         ins, outs = self._interp.get_input_details(), self._interp.get_output_details()
         sig_in = [list(d.get("shape_signature", d["shape"])) for d in ins]
         sig_out = [list(d.get("shape_signature", d["shape"])) for d in outs]
@@ -248,10 +249,7 @@ class OnnxModel:
                 str(path), sess_options=opts, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:
-            raise LprnetError(
-                f"{path}: cannot load as an ONNX model ({type(exc).__name__}: "
-                f"{_first_line(exc)}); expected a posmap network {CONTRACT}"
-            ) from exc
+            raise _load_error(path, "an ONNX", exc) from exc
         ins, outs = self._sess.get_inputs(), self._sess.get_outputs()
         self.resolution = _check_shapes(path, [i.shape for i in ins], [o.shape for o in outs])
         if ins[0].type not in ("tensor(float)", "tensor(float16)"):
