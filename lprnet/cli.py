@@ -16,6 +16,14 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
 
 
+def _report_shards(index: dict, what: str, out: Path) -> int:
+    """Print what a shard build wrote and what it skipped (and why)."""
+    print(f"{index['count']} {what} in {len(index['shards'])} shards -> {out}")
+    for s in index["skipped"]:
+        print(f"  skipped {s['name']}: {s['error']}")
+    return 0
+
+
 def _cmd_data_build(args: argparse.Namespace) -> int:
     from lprnet.data.build import build_shards
 
@@ -28,10 +36,7 @@ def _cmd_data_build(args: argparse.Namespace) -> int:
         workers=args.workers,
         data_dir=args.data_dir,
     )
-    print(f"{index['count']} samples in {len(index['shards'])} shards -> {args.out}")
-    for s in index["skipped"]:
-        print(f"  skipped {s['name']}: {s['error']}")
-    return 0
+    return _report_shards(index, "samples", args.out)
 
 
 def _cmd_data_verify(args: argparse.Namespace) -> int:
@@ -90,8 +95,7 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
         workers=args.workers,
         shard_size=args.shard_size,
     )
-    print(f"{index['count']} synthetic samples in {len(index['shards'])} shards -> {args.out}")
-    return 0
+    return _report_shards(index, "synthetic samples", args.out)
 
 
 def _cmd_data_profile(args: argparse.Namespace) -> int:
@@ -107,10 +111,7 @@ def _cmd_data_profile(args: argparse.Namespace) -> int:
         workers=args.workers,
         shard_size=args.shard_size,
     )
-    print(f"{index['count']} profiled views in {len(index['shards'])} shards -> {args.out}")
-    for s in index["skipped"]:
-        print(f"  skipped {s['name']}: {s['error']}")
-    return 0
+    return _report_shards(index, "profiled views", args.out)
 
 
 def _cmd_data_preview(args: argparse.Namespace) -> int:
