@@ -161,7 +161,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_source(spec: str) -> tuple[str, float]:
+def parse_source(spec: str) -> tuple[str, float]:
     path, _, weight = spec.partition(":")
     try:
         return path, float(weight) if weight else 1.0
@@ -175,7 +175,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(
         model=args.model,
-        train=[_parse_source(s) for s in args.data],
+        train=[parse_source(s) for s in args.data],
         val=args.val or [],
         aflw_dir=args.aflw,
         out=str(args.out),
@@ -235,9 +235,16 @@ def _cmd_uv_tables(args: argparse.Namespace) -> int:
 
 
 def _cmd_pipeline(args: argparse.Namespace) -> int:
-    from lprnet.pipeline import run_pipeline
+    from lprnet.pipeline import EdgeSettings, run_pipeline
 
-    run_pipeline(out=Path(args.out), data_root=args.data_dir)
+    edge = EdgeSettings(
+        prune_steps=args.prune_steps,
+        qat_steps=args.qat_steps,
+        runs=args.runs,
+        threads=tuple(int(t) for t in args.threads.split(",")),
+        refresh_assets=not args.no_refresh_assets,
+    )
+    run_pipeline(out=Path(args.out), data_root=args.data_dir, edge=edge)
     return 0
 
 
@@ -376,13 +383,40 @@ def build_parser() -> argparse.ArgumentParser:
     from lprnet.inference.command import register as register_predict
 
     register_predict(sub)
+    from lprnet.compression.command import register as register_compress
+
+    register_compress(sub)
+    from benchmarks.command import register as register_bench
+
+    register_bench(sub)
+    from export.command import register as register_export
+
+    register_export(sub)
+    from lprnet.demo.command import register as register_demo
+
+    register_demo(sub)
+    from lprnet.server.command import register as register_serve
+
+    register_serve(sub)
 
     p = sub.add_parser("uv-tables", help="regenerate the packaged UV tables from the face model")
     _add_data_dir(p)
     p.set_defaults(func=_cmd_uv_tables)
 
-    p = sub.add_parser("pipeline", help="the main job: run every stage that exists")
+    p = sub.add_parser(
+        "pipeline",
+        help="the main job: (data stages) -> compress -> export -> parity -> bench -> assets",
+    )
     p.add_argument("--out", default="runs/pipeline", help="output folder")
+    p.add_argument("--prune-steps", type=int, default=300, help="pruning fine-tune steps")
+    p.add_argument("--qat-steps", type=int, default=150, help="PQAT steps")
+    p.add_argument("--runs", type=int, default=50, help="timed runs per model and threads")
+    p.add_argument("--threads", default="1,2,4", help="benchmark thread counts")
+    p.add_argument(
+        "--no-refresh-assets",
+        action="store_true",
+        help="write Android assets under --out instead of the repository's android_assets/",
+    )
     _add_data_dir(p)
     p.set_defaults(func=_cmd_pipeline)
     return parser

@@ -53,8 +53,15 @@ def embedded_faces(path: str | os.PathLike | None = None) -> list[EvalFace]:
 
     s = load_embedded_set(path or EMBEDDED)
     return [
-        EvalFace(str(s.names[i]), None, s.landmarks[i].astype(np.float64), float(s.yaw[i]), None,
-                 pixels=s.image(i), dense_gt=s.dense[i].astype(np.float32))
+        EvalFace(
+            str(s.names[i]),
+            None,
+            s.landmarks[i].astype(np.float64),
+            float(s.yaw[i]),
+            None,
+            pixels=s.image(i),
+            dense_gt=s.dense[i].astype(np.float32),
+        )
         for i in range(len(s))
     ]
 
@@ -199,7 +206,9 @@ def _dense_pair(face: EvalFace, pred: Prediction, model: FaceModel | None):
 
 
 def evaluate(
-    faces: Sequence[EvalFace], predictor: Predictor, model: FaceModel | None = None,
+    faces: Sequence[EvalFace],
+    predictor: Predictor,
+    model: FaceModel | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run ``predictor`` on every face and summarise every metric by yaw bin.
@@ -246,3 +255,15 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append("values in % of the normaliser; mean = mean of the yaw-bin means (3DDFA protocol)")
     lines += [f"  {k}: {v}" for k, v in result["normalisers"].items()]
     return "\n".join(lines)
+
+
+def compact_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The per-metric mean, yaw-bin means and count of an :func:`evaluate` result (percent)."""
+    return {
+        k: {
+            "mean": v["mean"],
+            "bins": {b: x["mean"] for b, x in v["bins"].items()},
+            "count": v["count"],
+        }
+        for k, v in result["summary"].items()
+    }

@@ -8,7 +8,18 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("numpy", "opencv-python-headless", "tensorflow", "tf-keras", "scipy")
+PACKAGES = (
+    "numpy",
+    "opencv-python-headless",
+    "tensorflow",
+    "tf-keras",
+    "scipy",
+    "tensorflow-model-optimization",
+    "ai-edge-litert",
+    "onnxruntime",
+    "tf2onnx",
+    "tensorflowjs",
+)
 
 
 def cpu_model() -> str:

@@ -1,14 +1,18 @@
-"""``lprnet pipeline``: the main job, running every stage that exists so far.
+"""``lprnet pipeline``: the main job, the whole edge pipeline in one command.
 
-With a data directory: face-geometry checks against PRNet's published UV data, shards of the
-sample folders (built, verified), the offline data engine (texture bank, synthetic faces,
-profiled photos, a contact sheet of each) and the AFLW2000-3D protocol on the samples. Always
-(no data directory needed): the shipped models on the embedded evaluation set. Later stages
-(compress, export, benchmark) join here as they land. Writes ``report.md`` and ``report.json``.
+Always (no data directory needed, from the shipped weights and the embedded set): compress the
+shipped L-PRNet (pruning + sparsity-preserving QAT, distilled on the embedded set), export every
+format and precision with parity checks, benchmark everything against PRNet (latency at 1/2/4
+threads, memory, NME and drift), and refresh ``android_assets/`` with the most accurate int8
+model. With a data directory first: face-geometry checks against PRNet's published UV data,
+shards of the sample folders (built, verified), the offline data engine (texture bank, synthetic
+faces, profiled photos, a contact sheet of each) and the AFLW2000-3D protocol on the samples,
+whose AFLW2000-3D folder the benchmark then also uses. Writes ``report.md`` and ``report.json``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,30 +136,138 @@ def data_stages(out: Path, base: Path, root: str | None, report: dict[str, Any])
     return sections
 
 
-def model_stages(out: Path, report: dict[str, Any]) -> list[str]:
-    """The shipped models on the embedded set (needs no data directory)."""
-    from lprnet.evaluation import embedded_faces, evaluate, format_table
+@dataclass
+class EdgeSettings:
+    """The edge stages' budget (defaults fit the 10-minute main job on 2 cores)."""
+
+    prune_steps: int = 300
+    qat_steps: int = 150
+    runs: int = 50
+    threads: tuple[int, ...] = (1, 2, 4)
+    parity_crops: int = 96
+    refresh_assets: bool = True
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def best_int8(bench: dict[str, Any]) -> dict[str, Any] | None:
+    """The int8 TFLite row of a bench report with the lowest NME (what Android gets)."""
+    rows = [
+        r
+        for r in bench["rows"]
+        if r["format"] == "tflite" and r["precision"] == "int8" and r["nme"] is not None
+    ]
+    return min(rows, key=lambda r: r["nme"]) if rows else None
+
+
+def edge_stages(
+    out: Path,
+    report: dict[str, Any],
+    aflw_dir: str | None,
+    data_root: str | None,
+    settings: EdgeSettings,
+) -> list[str]:
+    """compress -> export every format (parity) -> benchmark -> Android assets / demo model."""
+    from benchmarks.bench import run_bench
+    from benchmarks.report import markdown, write_report
+    from export.api import export_many
+    from export.command import format_table, targets
+    from export.parity import embedded_crops
+    from lprnet.compression.compress import CompressConfig, compress, format_report
+
+    print(
+        f"[edge 1/4] compress lprnet_128: 50% pruning ({settings.prune_steps} steps) + "
+        f"sparsity-preserving QAT ({settings.qat_steps} steps), distilled on the embedded set"
+    )
+    config = CompressConfig(prune_steps=settings.prune_steps, qat_steps=settings.qat_steps)
+    comp = compress(config, out / "compress", aflw_dir=None, data_dir=data_root)
+    report["compress"] = comp
+    comp_table = format_report(comp)
+    print(comp_table)
+
+    print("[edge 2/4] export every format and precision, parity against Keras")
+    exports = out / "exports"
+    pairs, _ = targets("all", "all")
+    pairs = [p for p in pairs if p[0] != "keras"]
+    crops = embedded_crops(128, settings.parity_crops)
+    arts = export_many("lprnet_128", pairs, exports, strict=False, parity_images=crops)
+    for qat in ("lprnet_128_qat", out / "compress" / "lprnet_128_pqat.h5"):  # shipped, this run
+        arts += export_many(qat, [("tflite", "int8")], exports, strict=False, parity_images=crops)
+    parity_table = format_table(arts)
+    print(parity_table)
+    failed = [a.name for a in arts if a.parity and not a.parity["passed"]]
+    report["exports"] = {"artifacts": [a.name for a in arts], "parity_failed": failed}
+
+    print("[edge 3/4] benchmark: latency, memory, accuracy, drift")
+    bench = run_bench(
+        exports,
+        out / "bench",
+        threads=settings.threads,
+        runs=settings.runs,
+        aflw_dir=aflw_dir,
+        data_dir=data_root,
+    )
+    paths = write_report(bench, out / "bench")
+    bench_md = markdown(bench)
+    print(bench_md)
+    report["bench"] = {k: str(v) for k, v in paths.items()}
+
+    print("[edge 4/4] Android assets and the web demo's model")
+    report["assets"] = refresh_assets(out, bench, arts, settings.refresh_assets)
+    return [
+        f"## Compression (lprnet compress)\n\n{comp_table}\n",
+        f"## Export parity (lprnet export)\n\n{parity_table}\n",
+        f"## Benchmark (lprnet bench)\n\n{bench_md}\n![pareto](bench/pareto.png)\n",
+    ]
+
+
+def refresh_assets(out: Path, bench: dict, arts: list, in_repo: bool) -> dict[str, Any]:
+    """Write the best int8 TFLite to ``android_assets/`` (in the repository when ``in_repo``
+    and this is a source checkout, else under ``out``) and make sure the web demo's TF.js
+    model is exported. Android assets are replaced only by a model at least as accurate as the
+    one there."""
+    from export.android import write_android_assets
+
+    android = (
+        REPO / "android_assets"
+        if in_repo and (REPO / "android_assets").is_dir()
+        else (out / "android_assets")
+    )
+    best = best_int8(bench)
+    result: dict[str, Any] = {"android_dir": str(android)}
+    if best is None:
+        print("  no int8 TFLite with a measured NME: Android assets left as they are")
+        return result
+    current = _asset_nme(android)
+    if current is not None and current < best["nme"]:
+        print(f"  android_assets keep their model: NME {current:.2f}% < {best['nme']:.2f}%")
+        result["android"] = {"kept": True, "nme": current, "candidate_nme": best["nme"]}
+    else:
+        write_android_assets(android, best["path"])
+        print(f"  android_assets <- {Path(best['path']).name} (NME {best['nme']:.2f}%)")
+        result["android"] = {"kept": False, "model": Path(best["path"]).name, "nme": best["nme"]}
+    from export.api import ensure_artifact
+
+    demo = ensure_artifact("lprnet_128", "tfjs", "uint8")  # what `lprnet demo` serves
+    print(f"  web demo model: {demo}")
+    result["web_demo_model"] = str(demo)
+    return result
+
+
+def _asset_nme(folder: Path) -> float | None:
+    """The embedded-set NME of the int8 model in an Android assets folder (None if none)."""
+    from lprnet.evaluation import embedded_faces, evaluate
     from lprnet.predictors import load_predictor
-    from lprnet.shipped import SHIPPED
 
-    sections = []
-    faces = embedded_faces()
-    for name, path in SHIPPED.items():
-        if not path.is_file():
-            print(f"[model] {name}: not shipped yet, skipped")
-            continue
-        print(f"[model] {name} on the embedded set ({len(faces)} crops)")
-        result = evaluate(faces, load_predictor(name, None), None)
-        report.setdefault("eval_embedded", {})[name] = {
-            k: v for k, v in result.items() if k != "per_image"
-        }
-        table = format_table(result)
-        print(table)
-        sections.append(f"## {name} on the embedded set\n\n```\n{table}\n```\n")
-    return sections
+    models = sorted(folder.glob("*.tflite")) if folder.is_dir() else []
+    if not models:
+        return None
+    res = evaluate(embedded_faces(), load_predictor(str(models[0]), None), None, progress=False)
+    return float(res["summary"]["nme_2d_sparse"]["mean"])
 
 
-def run_pipeline(out: Path, data_root: str | None = None) -> dict:
+def run_pipeline(out: Path, data_root: str | None = None, edge: EdgeSettings | None = None) -> dict:
     """Run every stage that can run here and write ``report.md`` / ``report.json``."""
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -165,7 +277,9 @@ def run_pipeline(out: Path, data_root: str | None = None) -> dict:
         print(f"no data directory ({exc.args[0].splitlines()[0]}): data stages skipped")
     report: dict[str, Any] = {"data_dir": str(base) if base else None}
     sections = data_stages(out, base, data_root, report) if base else []
-    sections += model_stages(out, report)
+    aflw = base / "samples" / "aflw2000" if base else None
+    aflw_dir = str(aflw) if aflw is not None and aflw.is_dir() else None
+    sections += edge_stages(out, report, aflw_dir, data_root, edge or EdgeSettings())
     write_json(out / "report.json", report)
     with atomic_open(out / "report.md") as f:
         f.write("# lprnet pipeline report\n\n" + "\n".join(sections))

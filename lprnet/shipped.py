@@ -8,15 +8,77 @@ from pathlib import Path
 RESOURCES = Path(__file__).resolve().parent / "resources"
 
 #: name -> weights file; each has a ``<name>.record.json`` training record beside it.
-SHIPPED = {"lprnet_128": RESOURCES / "lprnet_128.keras", "prnet_256": RESOURCES / "prnet_256.keras"}
+SHIPPED = {
+    "lprnet_128": RESOURCES / "lprnet_128.keras",
+    # lprnet_128 after quantisation-aware training (lprnet compress --sparsity 0): the model
+    # behind the int8 TFLite that Android and the server use (QAT models load from .h5)
+    "lprnet_128_qat": RESOURCES / "lprnet_128_qat.h5",
+    "prnet_256": RESOURCES / "prnet_256.keras",
+}
 DEFAULT = "lprnet_128"
+#: Shipped as float16 weights by layer name (half the bytes of the 53 MB fp32 file; the
+#: difference is below fp16 export parity): :func:`resolve_model` rebuilds the registered
+#: architecture, loads them as float32 and caches the ``.keras`` file it returns.
+PACKED = {"prnet_256": RESOURCES / "prnet_256.fp16.npz"}
+
+
+def cache_dir() -> Path:
+    """``$LPRNET_CACHE``, else ``~/.cache/lprnet``."""
+    env = os.environ.get("LPRNET_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "lprnet"
 
 
 def resolve_model(model: str | os.PathLike) -> Path:
     """A shipped model's name (``lprnet_128``, ``prnet_256``) -> its file; a path stays a path."""
-    if str(model) in SHIPPED:
-        return SHIPPED[str(model)]
+    name = str(model)
+    if name in PACKED and PACKED[name].is_file():
+        return unpack(name)
+    if name in SHIPPED:
+        return SHIPPED[name]
     return Path(model)
+
+
+def pack(model, path: Path) -> Path:
+    """Save a tf_keras model's weights as float16, keyed ``<layer>/<index>`` (atomic)."""
+    import numpy as np
+
+    from lprnet.fileio import atomic_open
+
+    arrays = {
+        f"{layer.name}/{i}": np.asarray(w, np.float16)
+        for layer in model.layers
+        for i, w in enumerate(layer.get_weights())
+    }
+    with atomic_open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
+
+
+def unpack(name: str) -> Path:
+    """The cached float32 ``.keras`` of a packed shipped model, built on first use."""
+    import hashlib
+
+    import numpy as np
+
+    packed = PACKED[name]
+    digest = hashlib.sha256(packed.read_bytes()).hexdigest()[:16]
+    target = cache_dir() / "models" / f"{name}-{digest}.keras"
+    if target.is_file():
+        return target
+    from lprnet.models.registry import build_model
+    from lprnet.training.trainer import save_model_atomic
+
+    model = build_model(name)
+    with np.load(packed) as weights:
+        for layer in model.layers:
+            n = len(layer.get_weights())
+            if n:
+                layer.set_weights(
+                    [weights[f"{layer.name}/{i}"].astype(np.float32) for i in range(n)]
+                )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_model_atomic(model, target)
+    return target
 
 
 def ship(
@@ -38,7 +100,7 @@ def ship(
     import shutil
 
     from lprnet.errors import LprnetError
-    from lprnet.evaluation import aflw2000_faces, embedded_faces, evaluate
+    from lprnet.evaluation import aflw2000_faces, compact_summary, embedded_faces, evaluate
     from lprnet.fileio import write_json
     from lprnet.machine import describe
     from lprnet.predictors import load_predictor
@@ -63,10 +125,17 @@ def ship(
                 "seed": index.get("seed"),
             }
         )
-    target = SHIPPED[name]
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(best, tmp)
-    os.replace(tmp, target)
+    if name in PACKED:  # float16 weights; evaluated below through resolve_model's float32
+        import tf_keras
+
+        pack(tf_keras.models.load_model(best, compile=False), PACKED[name])
+        target = resolve_model(name)
+    else:
+        target = SHIPPED[name]
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(best, tmp)
+        os.replace(tmp, target)
+    stored = PACKED.get(name, target)
 
     def summary(faces, face_model=None):
         res = evaluate(
@@ -75,20 +144,13 @@ def ship(
             face_model,
             progress=False,
         )
-        return {
-            k: {
-                "mean": v["mean"],
-                "bins": {b: x["mean"] for b, x in v["bins"].items()},
-                "count": v["count"],
-            }
-            for k, v in res["summary"].items()
-        }
+        return compact_summary(res)
 
     best_epoch = [e for e in record["epochs"] if e.get("is_best")]
     shipped = {
         "name": name,
-        "file": target.name,
-        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+        "file": stored.name,
+        "sha256": hashlib.sha256(stored.read_bytes()).hexdigest(),
         "model": record["model"],
         "training": {
             "data": data,
@@ -114,5 +176,5 @@ def ship(
             "dir": Path(aflw_dir).name,
             **summary(faces, load_face_model(data_dir)),
         }
-    write_json(target.with_suffix(".record.json"), shipped)
+    write_json(RESOURCES / f"{name}.record.json", shipped)
     return shipped

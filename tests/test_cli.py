@@ -37,7 +37,8 @@ def test_bad_model_and_dataset_paths(capsys, data_dir: Path, tmp_path: Path) -> 
     )
     assert "expected a posmap network" in capsys.readouterr().err
     (tmp_path / "model.pt").write_bytes(b"x")
-    assert main(["eval", "--model", str(tmp_path / "model.pt"), "--data", "aflw2000", aflw]) == 2
+    pt = str(tmp_path / "model.pt")
+    assert main(["eval", "--model", pt, "--data", "aflw2000", aflw, *args]) == 2
     assert "model.pt" in capsys.readouterr().err
     assert (
         main(
@@ -137,12 +138,21 @@ def test_eval_of_a_keras_posmap_network(capsys, data_dir: Path, tmp_path: Path) 
 
 @pytest.mark.slow
 def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
-    assert main(["pipeline", "--out", str(tmp_path), "--data-dir", str(data_dir)]) == 0
+    quick = ["--prune-steps", "8", "--qat-steps", "4", "--runs", "5", "--threads", "1"]
+    args = ["pipeline", "--out", str(tmp_path), "--data-dir", str(data_dir), *quick]
+    assert main([*args, "--no-refresh-assets"]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["geometry"]["keypoints_equal_prnet"] is True
     assert report["geometry"]["grid_triangles_on_prnet_mask"] == 86907
     assert report["shards"]["aflw2000-256"]["count"] == 4
-    assert (tmp_path / "report.md").read_text().startswith("# lprnet pipeline report")
+    md = (tmp_path / "report.md").read_text()
+    assert md.startswith("# lprnet pipeline report")
+    assert "## Export parity" in md and "## Benchmark" in md
+    bench = json.loads((tmp_path / "bench" / "report.json").read_text())
+    keys = {r["key"] for r in bench["rows"]}
+    assert {"lprnet_128-int8-tflite", "lprnet_128_pqat-int8-tflite", "lprnet_128-fp32-onnx"} <= keys
+    assert report["exports"]["parity_failed"] == []
+    assert (tmp_path / "android_assets" / "README.md").is_file()  # not the repository's
 
 
 @pytest.mark.slow

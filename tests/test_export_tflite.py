@@ -58,3 +58,47 @@ def test_bad_requests_are_refused(model_and_images) -> None:
         tflite.convert(model, "int8")
     with pytest.raises(LprnetError, match="precision must be one of"):
         tflite.convert(model, "int4")
+
+
+def test_metadata_entry_leaves_the_model_unchanged(tmp_path) -> None:
+    from test_export_formats import tiny_model
+
+    from export.metadata import ModelInfo, embed_tflite, model_metadata, read_tflite
+
+    model = tiny_model()
+    images = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
+    plain = tflite.convert(model, "int8", images)
+    meta = model_metadata(ModelInfo("tiny", 32), "tflite", "int8")
+    tagged = embed_tflite(plain, meta)
+    assert read_tflite(plain) is None and read_tflite(tagged) == meta
+    again = embed_tflite(tagged, {**meta, "precision": "changed"})  # replaced, not duplicated
+    assert read_tflite(again)["precision"] == "changed"
+    assert abs(len(again) - len(tagged)) < 64
+    a = load_model(tflite.save(plain, tmp_path / "a.tflite")).predict(images[:2])
+    b = load_model(tflite.save(again, tmp_path / "b.tflite")).predict(images[:2])
+    np.testing.assert_array_equal(a, b)
+    ops_a, _ = _graph(tmp_path / "a.tflite")
+    ops_b, _ = _graph(tmp_path / "b.tflite")
+    assert ops_a == ops_b
+
+
+def test_weight_sparsity_counts_zero_weights() -> None:
+    from test_export_formats import tiny_model
+
+    model = tiny_model()
+    conv = model.layers[1]  # the first Conv2D: 3 * 3 * 3 * 8 = 216 weights
+    (w,) = conv.get_weights()
+    w[..., :4] = 0.0  # half of its output channels
+    conv.set_weights([w])
+    images = np.random.default_rng(0).uniform(0, 1, (4, 32, 32, 3)).astype(np.float32)
+    total = sum(
+        int(np.prod(v.shape))
+        for layer in model.layers
+        for v in layer.weights
+        if "kernel" in v.name and "bias" not in v.name
+    )
+    for precision in ("int8", "fp32"):
+        fb = tflite.convert(model, precision, images if precision == "int8" else None)
+        s = tflite.weight_sparsity(fb)
+        assert s["weights"] == total
+        assert 108 <= s["zeros"] < 108 + 0.05 * total, s

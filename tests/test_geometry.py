@@ -515,4 +515,15 @@ def test_written_files_get_normal_permissions(tmp_path) -> None:
 def test_json_is_strict(tmp_path) -> None:
     write_json(tmp_path / "x.json", {"a": float("nan"), "b": [1.0, float("inf")], "c": "s"})
     assert (tmp_path / "x.json").read_text().split() == [
-        "{", '"a":', "null,", '"b":', "[", "1.0,", "null", "],", '"c":', '"s"', "}"]
+        "{",
+        '"a":',
+        "null,",
+        '"b":',
+        "[",
+        "1.0,",
+        "null",
+        "],",
+        '"c":',
+        '"s"',
+        "}",
+    ]

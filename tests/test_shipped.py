@@ -54,3 +54,24 @@ def test_predict_with_the_shipped_model(data_dir, tmp_path) -> None:
     )
     assert inside.mean() > 0.9  # the 68 points sit on the detected face
     assert abs(face.pose[1]) < 25  # Grace Hopper faces the camera
+
+
+def test_packed_fp16_weights_rebuild_the_model(tmp_path, monkeypatch) -> None:
+    """A model shipped as float16 weights resolves to a cached float32 .keras that matches."""
+    import numpy as np
+    import tf_keras
+
+    from lprnet import shipped
+
+    monkeypatch.setenv("LPRNET_CACHE", str(tmp_path / "cache"))
+    original = tf_keras.models.load_model(shipped.SHIPPED["lprnet_128"], compile=False)
+    packed = shipped.pack(original, tmp_path / "lprnet_128.fp16.npz")
+    assert packed.stat().st_size < 0.6 * shipped.SHIPPED["lprnet_128"].stat().st_size
+    monkeypatch.setitem(shipped.PACKED, "lprnet_128", packed)
+    path = shipped.resolve_model("lprnet_128")
+    assert path.parent == tmp_path / "cache" / "models" and path.suffix == ".keras"
+    rebuilt = tf_keras.models.load_model(path, compile=False)
+    x = np.random.default_rng(0).random((2, 128, 128, 3), dtype=np.float32)
+    diff = np.abs(rebuilt(x).numpy() - original(x).numpy()).max() * 128 * 1.1
+    assert diff < 1.0, diff  # crop pixels: the fp16 export parity bound
+    assert shipped.resolve_model("lprnet_128") == path  # cached, not rebuilt

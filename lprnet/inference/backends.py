@@ -130,7 +130,13 @@ def _load_keras(path: Path) -> KerasModel:
     try:
         net = tf_keras.models.load_model(path, compile=False)
     except Exception as exc:
-        raise _load_error(path, "a Keras", exc) from exc
+        try:  # a quantisation-aware (QAT) model needs tfmot's custom objects
+            import tensorflow_model_optimization as tfmot
+
+            with tfmot.quantization.keras.quantize_scope():
+                net = tf_keras.models.load_model(path, compile=False)
+        except Exception:
+            raise _load_error(path, "a Keras", exc) from exc
     return KerasModel(path, net)
 
 

@@ -42,13 +42,13 @@ def landmarked_faces(roots: Sequence[str | os.PathLike]):
     return faces
 
 
-def fit_face(face, model, image_height: int):
+def fit_face(face, model, image_height: int, data_dir: str | None = None):
     """Fit the 3DMM to a landmarked face; AFLW2000-3D's ``pt3d_68`` are fixed model vertices
     (no silhouette update), every 2D annotation follows the jaw silhouette."""
     from lprnet.geometry.fitting import fit_landmarks
 
     contour = "fixed" if face.source == "aflw2000-3d" else "silhouette"
-    return fit_landmarks(face.landmarks, model, image_height, contour=contour)
+    return fit_landmarks(face.landmarks, model, image_height, contour=contour, root=data_dir)
 
 
 def build_texture_bank(
@@ -76,7 +76,7 @@ def build_texture_bank(
             entries.append({"name": face.name, "kept": False, "why": f"face {size:.0f} px"})
             continue
         image = read_image_rgb(face.image_path)
-        params = fit_face(face, model, image.shape[0])
+        params = fit_face(face, model, image.shape[0], data_dir)
         texture, coverage = photo_texture(image, params, model, layout)
         if coverage < MIN_COVERAGE:
             entries.append({"name": face.name, "kept": False, "why": f"coverage {coverage:.2f}"})

@@ -190,7 +190,7 @@ def _fitted(roots: tuple[str, ...], index: int, data_dir: str | None):
     face = _faces(roots)[index]
     model = load_face_model(data_dir)
     image = read_image_rgb(face.image_path)
-    params = fit_face(face, model, image.shape[0])
+    params = fit_face(face, model, image.shape[0], data_dir)
     tex_layout = uv_layout(model, TEXTURE_SIZE)
     texture, _ = photo_texture(image, params, model, tex_layout)
     return face, image, params, vertex_albedo(texture, tex_layout)
@@ -236,7 +236,7 @@ def profile_shards(
     items: list[tuple[int, float]] = []
     for i, face in enumerate(faces):  # the fitted yaw decides the new yaws (fast: ~ms a face)
         h = read_image_rgb(face.image_path).shape[0]
-        yaw0 = float(fit_face(face, model, h).angles_degrees[1])
+        yaw0 = float(fit_face(face, model, h, data_dir).angles_degrees[1])
         items += [(i, round(t, 1)) for t in target_yaws(yaw0, yaws)]
     job = ProfileJob(key, size, data_dir)
     return write_shards(

@@ -43,10 +43,10 @@ class HalvingSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"lr": self.lr, "steps_per_epoch": self.steps_per_epoch, "every": self.every}
 
 
-def save_model_atomic(model, path: Path) -> None:
-    """``model.save`` to a temporary name, then rename over ``path``."""
+def save_model_atomic(model, path: Path, **kwargs) -> None:
+    """``model.save(**kwargs)`` to a temporary name, then rename over ``path``."""
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    model.save(tmp)
+    model.save(tmp, **kwargs)
     os.replace(tmp, path)
 
 

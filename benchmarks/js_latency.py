@@ -1,0 +1,60 @@
+"""TF.js latency: the wasm backend in Node and in headless Chromium (the web demo's page).
+
+* Node: ``export/tfjs_runner.cjs`` with ``@tensorflow/tfjs`` + ``tfjs-backend-wasm`` (the web
+  demo's npm folder or ``$LPRNET_TFJS_NODE_MODULES``) runs ``warmup + runs`` crops in one process
+  and reports each run's time.
+* Chromium: :func:`lprnet.demo.browser_bench.measure` opens the demo page in Debian's Chromium
+  and reads ``lprnetBench(runs)`` (crop upload, inference, read-back).
+
+Both are batch 1 on one thread (tfjs-wasm reports 1 thread here). They run after the Python
+runtimes, not interleaved with them: compare them with each other and with ratios, carefully.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.latency import summarize
+
+WARMUP = 5
+
+
+def node_latency(folder: str, runs: int) -> dict:
+    """``summarize`` of Node wasm times, or ``{"error": why}``."""
+    from export.tfjs_node import TfjsNodeModel, find_node_modules
+    from lprnet.errors import LprnetError
+
+    if find_node_modules() is None:
+        return {"error": "no node or no @tensorflow/tfjs npm folder (npm ci in web_demo/)"}
+    try:
+        model = TfjsNodeModel(folder, backend="wasm")
+        n = model.resolution
+        x = np.random.default_rng(0).random((WARMUP + runs, n, n, 3), dtype=np.float32)
+        model.predict(x)
+    except (LprnetError, OSError, ValueError) as exc:
+        return {"error": str(exc)}
+    return summarize(model.last_ms[WARMUP:])
+
+
+def chromium_latency(folder: str, runs: int) -> dict:
+    """``summarize`` of the demo page's wasm model times, or ``{"error": why}``."""
+    from lprnet.demo.browser_bench import measure
+    from lprnet.errors import LprnetError
+
+    try:
+        (result,) = measure(folder, backends=("wasm",), runs=runs)
+    except (LprnetError, OSError, RuntimeError) as exc:
+        return {"error": str(exc).splitlines()[0]}
+    except Exception as exc:  # playwright's own errors (browser crash, timeout)
+        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+    return summarize(result["model_ms"])
+
+
+def measure_js(subjects, runs: int) -> dict[str, dict[str, dict]]:
+    """``result[key]["1"]`` for every TF.js subject (one thread)."""
+    runners = {"node": node_latency, "chromium": chromium_latency}
+    return {
+        s.key: {"1": runners[s.extra["js"]](str(s.path), runs)}
+        for s in subjects
+        if s.format == "tfjs"
+    }

@@ -1,0 +1,108 @@
+"""The benchmark report: one row per subject as Markdown, JSON and a latency-vs-NME plot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from lprnet.fileio import atomic_open, write_json
+
+
+def _f(x: float | None, fmt: str, empty: str = "-") -> str:
+    return empty if x is None else format(x, fmt)
+
+
+def _pct(d: dict | None) -> str:
+    return "-" if d is None else f"{100 * d['rel']:+.1f}%"
+
+
+def _format(row: dict[str, Any]) -> str:
+    js = row.get("extra", {}).get("js")
+    return f"{row['format']} ({js})" if js else row["format"]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The ultralytics-style table plus the machine and the settings."""
+    threads = report["settings"]["threads"]
+    ds = report["settings"]["headline_set"]
+    head = (
+        "| model | format | precision | size KB | gzip KB | sparsity | NME % "
+        "| drift vs float | drift vs PRNet | "
+        + " | ".join(f"ms {t}T" for t in threads)
+        + f" | speed-up vs PRNet ({threads[0]}T) | peak MB |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in report["rows"]:
+        lat = r["latency"]
+        ms = [_f(lat.get(str(t), {}).get("median_ms"), ".2f") for t in threads]
+        sp = r["speedup_vs_prnet"].get(str(threads[0]))
+        lines.append(
+            f"| {r['model']}{'' if r['trained'] else ' (untrained)'} | {_format(r)} "
+            f"| {r['precision']} | {r['bytes'] / 1024:.0f} | {r['gzip_bytes'] / 1024:.0f} "
+            f"| {_f(None if r['sparsity'] is None else 100 * r['sparsity'], '.1f')}"
+            f"{'' if r['sparsity'] is None else '%'} "
+            f"| {_f(r['nme'], '.2f')} | {_pct(r['drift_vs_float'])} "
+            f"| {_pct(r['drift_vs_prnet'])} | "
+            + " | ".join(ms)
+            + f" | {_f(sp, '.1f')}{'' if sp is None else 'x'} "
+            f"| {_f(r['memory'].get('peak_mb'), '.0f')} |"
+        )
+    m = report["machine"]
+    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    notes = [
+        "",
+        f"NME: mean 2D sparse NME (%) on the {ds} set ({report['settings']['faces'][ds]} faces); "
+        "drift relative to the float L-PRNet and to PRNet measured in this run. ms: batch-1 "
+        f"median of {report['settings']['runs']} interleaved runs (p90 in the JSON). "
+        "Speed-up: PRNet fp32 Keras median / the row's median, same thread count, same run.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, Python {m['python']}; {pk}; "
+        f"load average at start {m.get('load_average')}.",
+    ]
+    return "\n".join(lines + notes) + "\n"
+
+
+def pareto_plot(report: dict[str, Any], path: str | os.PathLike) -> Path | None:
+    """Latency (1 thread, log scale) against NME, one labelled point per measured subject."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = str(report["settings"]["threads"][0])
+    pts = [
+        (r["latency"][t]["median_ms"], r["nme"], f"{r['model']} {_format(r)} {r['precision']}")
+        for r in report["rows"]
+        if r["nme"] is not None and "median_ms" in r["latency"].get(t, {})
+    ]
+    if not pts:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for ms, nme, label in pts:
+        ax.scatter(ms, nme, s=30)
+        ax.annotate(label, (ms, nme), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"batch-1 latency, ms ({t} thread, median)")
+    ax.set_ylabel(f"NME 2D % ({report['settings']['headline_set']} set)")
+    ax.set_title("lprnet: latency vs accuracy (lower left is better)")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+    return path
+
+
+def write_report(report: dict[str, Any], out: str | os.PathLike) -> dict[str, Path]:
+    """``report.json``, ``report.md`` and ``pareto.png`` in ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "report.json", report)
+    with atomic_open(out / "report.md", "w") as f:
+        f.write(markdown(report))
+    paths = {"json": out / "report.json", "markdown": out / "report.md"}
+    png = pareto_plot(report, out / "pareto.png")
+    if png:
+        paths["plot"] = png
+    return paths

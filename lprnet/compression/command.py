@@ -1,0 +1,63 @@
+"""The ``lprnet compress`` verb."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _cmd_compress(args: argparse.Namespace) -> int:
+    from lprnet.cli import parse_source
+    from lprnet.compression.compress import CompressConfig, compress, format_report
+
+    config = CompressConfig(
+        model=args.model,
+        sparsity=args.sparsity,
+        prune_steps=args.prune_steps,
+        qat_steps=args.qat_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        qat_lr=args.qat_lr,
+        data=[list(parse_source(s)) for s in args.data],
+        calibration=args.calibration,
+        seed=args.seed,
+    )
+    report = compress(config, args.out, aflw_dir=args.aflw, data_dir=args.data_dir)
+    print(format_report(report))
+    ks = report["keras_sparsity"]
+    print(
+        f"pruned layers {100 * ks['pruned']:.1f}% zeros, whole model {100 * ks['overall']:.1f}%;"
+        f" fine-tuned on {report['training_signal']}; report: {Path(args.out) / 'report.json'}"
+    )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``compress`` verb (see :mod:`lprnet.compression.compress`)."""
+    p = subparsers.add_parser(
+        "compress",
+        help="pruning-aware fine-tuning + sparsity-preserving QAT -> int8 TFLite",
+        description="Prune (tfmot, polynomial decay) and fine-tune, sparsity-preserving QAT, "
+        "int8 conversion; compared with post-training int8. Rerun to resume.",
+    )
+    p.add_argument("--model", default="lprnet_128", help="shipped name or .keras file")
+    p.add_argument("--out", required=True, type=Path, help="output folder (resumable)")
+    p.add_argument("--sparsity", type=float, default=0.5, help="target sparsity (default 0.5)")
+    p.add_argument("--prune-steps", type=int, default=1000)
+    p.add_argument("--qat-steps", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-4, help="pruning fine-tune learning rate")
+    p.add_argument("--qat-lr", type=float, default=2e-5)
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="SHARDS[:WEIGHT]",
+        help="training shards (repeatable); without: distillation on the embedded set",
+    )
+    p.add_argument("--calibration", type=int, default=200, help="int8 calibration crops")
+    p.add_argument("--aflw", help="also evaluate every stage on this AFLW2000-3D folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
+    p.set_defaults(func=_cmd_compress)
+    return p

@@ -1,0 +1,293 @@
+"""``lprnet compress``: prune -> sparsity-preserving QAT -> int8 TFLite, against a PTQ baseline.
+
+Stages, each written atomically into the output folder and skipped when a rerun finds it
+(interrupt and rerun the same command to resume at the last finished stage):
+
+1. ``<model>-int8.tflite``: post-training full-integer int8 of the float model (the baseline).
+2. ``<model>_pruned.keras``: magnitude pruning to the target sparsity (polynomial decay over
+   the first 70% of the steps, then recovery at the target), stripped: a float model with zeros.
+3. ``<model>_pqat.h5``: sparsity-preserving QAT of the pruned model.
+4. ``<model>_pqat-int8.tflite``: the QAT model converted to int8 (the compressed deliverable).
+5. ``report.json``: sizes (raw and gzipped), sparsity of the Keras models and of the int8
+   files, and the NME of every stage on the embedded set (and AFLW2000-3D when given).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lprnet.errors import LprnetError
+from lprnet.fileio import write_json
+
+#: Fraction of the pruning steps over which sparsity ramps from 0 to the target.
+RAMP = 0.7
+
+
+@dataclass
+class CompressConfig:
+    """Settings of one compression run (stored as ``config.json`` in its folder).
+
+    Attributes
+    ----------
+    model : str
+        A shipped model name or a ``.keras`` file.
+    sparsity : float
+        Target fraction of zero weights in the pruned layers.
+    prune_steps, qat_steps : int
+        Fine-tuning batches of each stage.
+    data : list of [path, weight]
+        Training shard folders; empty -> distillation on the embedded set.
+    calibration : int
+        Embedded-set crops used to calibrate int8 (PTQ and the QAT conversion).
+    """
+
+    model: str = "lprnet_128"
+    sparsity: float = 0.5
+    prune_steps: int = 1000
+    qat_steps: int = 500
+    batch_size: int = 16
+    lr: float = 1e-4
+    qat_lr: float = 2e-5
+    data: list[list[Any]] = field(default_factory=list)
+    calibration: int = 200
+    seed: int = 0
+
+
+def _gz_size(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), 9))
+
+
+def _file_row(path: Path) -> dict[str, Any]:
+    return {"file": path.name, "bytes": path.stat().st_size, "gzip_bytes": _gz_size(path)}
+
+
+def _check_config(out: Path, config: CompressConfig) -> None:
+    path = out / "config.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old != asdict(config):
+            diff = sorted(
+                k for k in old.keys() | asdict(config).keys() if old.get(k) != asdict(config).get(k)
+            )
+            raise LprnetError(
+                f"{out} holds a compression run with other settings ({', '.join(diff)}): "
+                "use another --out or the same settings to resume"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(path, asdict(config))
+
+
+def calibration_images(count: int, size: int) -> np.ndarray:
+    """The first ``count`` embedded-set crops at ``size`` as float32 in [0, 1]."""
+    from lprnet.data.embedded import load_embedded_set
+
+    images = load_embedded_set().images(size)
+    if count < 1:
+        raise LprnetError(f"--calibration must be >= 1, got {count}")
+    return images[:count].astype(np.float32) / 255.0
+
+
+def _evaluate(path: Path, faces, face_model=None) -> dict[str, Any]:
+    from lprnet.evaluation import compact_summary, evaluate
+    from lprnet.predictors import load_predictor
+
+    res = evaluate(faces, load_predictor(str(path), None), face_model, progress=False)
+    return compact_summary(res)
+
+
+def compress(
+    config: CompressConfig,
+    out: str | os.PathLike,
+    aflw_dir: str | None = None,
+    data_dir: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run (or resume) the compression recipe; return the report (also ``report.json``)."""
+    # isort: off
+    from lprnet.tfenv import tf  # noqa: F401
+    import tf_keras as keras
+    import tensorflow_model_optimization as tfmot
+
+    # isort: on
+    from export import tflite
+    from lprnet.compression import finetune, pqat, sparsity
+    from lprnet.data.embedded import load_embedded_set
+    from lprnet.geometry.uv_tables import uv_tables
+    from lprnet.shipped import resolve_model
+    from lprnet.training.trainer import save_model_atomic
+
+    out = Path(out)
+    source = resolve_model(config.model)
+    if not source.is_file():
+        raise LprnetError(f"--model {config.model}: no such file (or a shipped name)")
+    if not 0.0 <= config.sparsity < 1.0:
+        raise LprnetError(f"--sparsity must be in [0, 1), got {config.sparsity}")
+    _check_config(out, config)
+    times: dict[str, float] = {}
+
+    def load_float() -> keras.Model:
+        try:
+            return keras.models.load_model(source, compile=False)
+        except Exception as exc:
+            raise LprnetError(f"{source}: not a tf_keras model ({exc})") from exc
+
+    teacher = load_float()
+    n = int(teacher.input_shape[1])
+    calib = calibration_images(config.calibration, n)
+    weight_mask = uv_tables(n, data_dir).weight_mask
+
+    def dataset(seed_offset: int):
+        if config.data:
+            return finetune.shard_dataset(
+                [(str(p), float(w)) for p, w in config.data],
+                n,
+                config.batch_size,
+                config.seed + seed_offset,
+            )
+        images = load_embedded_set().images(n)
+        return finetune.distillation_dataset(
+            images, teacher, config.batch_size, config.seed + seed_offset
+        )
+
+    files = stage_files(out, source.stem, config.sparsity)
+    tag, ptq = files["tag"], files["ptq"]
+    if not ptq.is_file():
+        t0 = time.perf_counter()
+        tflite.save(tflite.convert(teacher, "int8", calib), ptq)
+        times["ptq"] = time.perf_counter() - t0
+
+    pruned_path = files["pruned"]
+    if config.sparsity == 0:  # QAT only: the float model is the "pruned" one
+        pruned_path = source
+    elif not pruned_path.is_file():
+        t0 = time.perf_counter()
+        student = load_float()
+        wrapped = sparsity.prune(student, config.sparsity, 0, int(RAMP * config.prune_steps))
+        finetune.fit(
+            wrapped,
+            dataset(0),
+            config.prune_steps,
+            config.lr,
+            weight_mask,
+            callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+            desc="prune",
+            progress=progress,
+        )
+        save_model_atomic(sparsity.strip(wrapped), pruned_path)
+        times["prune"] = time.perf_counter() - t0
+    pruned = keras.models.load_model(pruned_path, compile=False)
+
+    pqat_path = files["qat"]
+    qat = None
+    if not pqat_path.is_file():
+        t0 = time.perf_counter()
+        qat = pqat.quantize_preserving_sparsity(pruned)
+        finetune.fit(
+            qat,
+            dataset(1),
+            config.qat_steps,
+            config.qat_lr,
+            weight_mask,
+            desc=tag,
+            progress=progress,
+        )
+        with pqat.quantize_scope():
+            save_model_atomic(qat, pqat_path, include_optimizer=False)
+        times[tag] = time.perf_counter() - t0
+    if qat is None:
+        with pqat.quantize_scope():
+            qat = keras.models.load_model(pqat_path, compile=False)
+
+    final = files["int8"]
+    if not final.is_file():
+        t0 = time.perf_counter()
+        tflite.save(tflite.convert(qat, "int8", calib), final)
+        times["convert"] = time.perf_counter() - t0
+
+    report = _report(config, out, source, pruned, aflw_dir, data_dir, progress)
+    report["seconds"] = {k: round(v, 1) for k, v in times.items()}
+    write_json(out / "report.json", report)
+    # the QAT model's training record, found by the exporter beside the model file
+    write_json(files["qat"].with_suffix(".record.json"), report)
+    return report
+
+
+def stage_files(out: Path, stem: str, sparsity: float) -> dict[str, Any]:
+    """The files of a run: ``ptq`` int8, ``pruned`` float, ``qat`` model and its ``int8``; the
+    ``tag`` is ``pqat`` (sparsity-preserving QAT of a pruned model) or ``qat`` (sparsity 0)."""
+    tag = "pqat" if sparsity > 0 else "qat"
+    return {
+        "tag": tag,
+        "ptq": out / f"{stem}-int8.tflite",
+        "pruned": out / f"{stem}_pruned.keras",
+        # QAT models load back from .h5, not .keras (tf-keras 2.19)
+        "qat": out / f"{stem}_{tag}.h5",
+        "int8": out / f"{stem}_{tag}-int8.tflite",
+    }
+
+
+def _report(config, out, source, pruned, aflw_dir, data_dir, progress) -> dict[str, Any]:
+    from export.tflite import weight_sparsity
+    from lprnet.compression import sparsity
+    from lprnet.evaluation import aflw2000_faces, embedded_faces
+    from lprnet.machine import describe
+
+    files = stage_files(out, source.stem, config.sparsity)
+    stages = {"float": source, "ptq_int8": files["ptq"]}
+    if config.sparsity > 0:
+        stages["pruned_float"] = files["pruned"]
+    stages[f"{files['tag']}_int8"] = files["int8"]
+    faces = embedded_faces()
+    aflw, face_model = None, None
+    if aflw_dir:
+        from lprnet.geometry.bfm import load_face_model
+
+        aflw, face_model = aflw2000_faces(aflw_dir), load_face_model(data_dir)
+    rows = {}
+    for name, path in stages.items():
+        row: dict[str, Any] = {**_file_row(path)}
+        if path.suffix == ".tflite":
+            row["sparsity"] = weight_sparsity(path)
+        row["eval_embedded"] = _evaluate(path, faces)
+        if aflw is not None:
+            row["eval_aflw2000"] = _evaluate(path, aflw, face_model)
+        rows[name] = row
+    base = rows["float"]["eval_embedded"]["nme_2d_sparse"]["mean"]
+    for row in rows.values():
+        nme = row["eval_embedded"]["nme_2d_sparse"]["mean"]
+        row["nme_2d_drift_rel"] = (nme - base) / base
+    return {
+        "config": asdict(config),
+        "source": str(source),
+        "training_signal": "shards" if config.data else "distillation on the embedded set",
+        "keras_sparsity": {
+            k: v for k, v in sparsity.keras_sparsity(pruned).items() if k != "layers"
+        },
+        "stages": rows,
+        "machine": describe(),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The stages as a Markdown table (size, gzip, sparsity of the file, NME, drift)."""
+    lines = [
+        "| stage | file | size KB | gzip KB | weight sparsity | NME 2D % | drift vs float |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in report["stages"].items():
+        sp = row.get("sparsity", {}).get("sparsity")
+        lines.append(
+            f"| {name} | {row['file']} | {row['bytes'] / 1024:.0f} | {row['gzip_bytes'] / 1024:.0f}"
+            f" | {'' if sp is None else f'{100 * sp:.1f}%'}"
+            f" | {row['eval_embedded']['nme_2d_sparse']['mean']:.2f}"
+            f" | {100 * row['nme_2d_drift_rel']:+.1f}% |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,186 @@
+"""Benchmark harness on tiny models: subjects, interleaved latency, report, regression gate."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import regression
+from benchmarks.regression import Limits, compare, format_checks, parse_fraction
+from lprnet.cli import main as cli
+from lprnet.errors import LprnetError
+
+N = 32
+
+
+def _tiny(name: str, width: int):
+    from lprnet.tfenv import tf
+
+    # isort: off
+    import tf_keras as keras
+
+    # isort: on
+    tf.keras.utils.set_random_seed(0)
+    inp = keras.Input((N, N, 3), name="image")
+    x = keras.layers.Conv2D(width, 3, 2, padding="same", activation="relu")(inp)
+    x = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+    x = keras.layers.UpSampling2D(2)(x)
+    x = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(x)
+    return keras.Model(inp, x, name=name)
+
+
+@pytest.fixture(scope="module")
+def bench_report(tmp_path_factory):
+    """A real run: tiny 'PRNet' and float models, exports to TFLite int8 / fp32 and ONNX."""
+    from benchmarks.bench import run_bench
+    from benchmarks.report import write_report
+    from export.api import export_many
+
+    root = tmp_path_factory.mktemp("bench")
+    prnet = _tiny("big", 64)
+    flt = _tiny("tiny", 8)
+    prnet.save(root / "big.keras")
+    flt.save(root / "tiny.keras")
+    export_many(
+        root / "tiny.keras",
+        [("tflite", "int8"), ("tflite", "fp32"), ("onnx", "fp32")],
+        root / "exports",
+        calibration=8,
+        parity=False,
+        progress=False,
+    )
+    report = run_bench(
+        root / "exports",
+        root / "out",
+        float_model=str(root / "tiny.keras"),
+        prnet=str(root / "big.keras"),
+        threads=(1, 2),
+        runs=10,
+        measure_memory=False,
+        progress=False,
+    )
+    paths = write_report(report, root / "out")
+    return report, paths
+
+
+def test_bench_measures_every_subject(bench_report) -> None:
+    report, _ = bench_report
+    rows = {r["key"]: r for r in report["rows"]}
+    assert set(rows) == {
+        "big-fp32-keras",
+        "tiny-fp32-keras",
+        "tiny-int8-tflite",
+        "tiny-fp32-tflite",
+        "tiny-fp32-onnx",
+    }
+    assert [r["role"] for r in report["rows"]][:2] == ["prnet", "float"]
+    for r in report["rows"]:
+        for t in ("1", "2"):
+            lat = r["latency"][t]
+            assert lat["runs"] == 10 and 0 < lat["median_ms"] <= lat["p90_ms"], (r["key"], lat)
+        assert r["nme"] is not None and r["nme"] > 0
+        assert r["bytes"] > r["gzip_bytes"] > 0
+    # ratios measured in the same run: PRNet's own speed-up is exactly 1
+    assert rows["big-fp32-keras"]["speedup_vs_prnet"]["1"] == pytest.approx(1.0)
+    assert rows["tiny-fp32-keras"]["drift_vs_float"]["abs"] == 0.0
+    # fp32 TFLite computes the same function as Keras: no NME drift to speak of
+    assert abs(rows["tiny-fp32-tflite"]["drift_vs_float"]["rel"]) < 1e-3
+    assert rows["tiny-int8-tflite"]["params"] == rows["tiny-fp32-keras"]["params"]
+    assert rows["big-fp32-keras"]["gmac"] > rows["tiny-fp32-keras"]["gmac"]
+
+
+def test_report_files(bench_report) -> None:
+    report, paths = bench_report
+    md = paths["markdown"].read_text()
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == len(report["rows"]) + 1  # header + one line per row
+    assert "| tiny | tflite | int8 |" in md and "Machine:" in md
+    assert json.loads(paths["json"].read_text())["rows"][0]["key"] == "big-fp32-keras"
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gate_passes_a_clean_run_and_fails_a_regression(bench_report, tmp_path) -> None:
+    report, _ = bench_report
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(report))
+    assert cli(["check-regression", "--baseline", str(base), "--candidate", str(base)]) == 0
+
+    worse = copy.deepcopy(report)
+    row = next(r for r in worse["rows"] if r["key"] == "tiny-int8-tflite")
+    row["nme"] *= 1.05  # +5% relative NME
+    cand = tmp_path / "cand.json"
+    cand.write_text(json.dumps(worse))
+    args = ["check-regression", "--baseline", str(base), "--candidate", str(cand)]
+    assert cli([*args, "--max-nme-drift", "2%"]) == 1
+    assert cli([*args, "--max-nme-drift", "6%"]) == 0
+
+
+def _report(nme: float, ms: float, prnet_ms: float, size: int) -> dict:
+    def row(key, role, nme, ms, size):
+        return {
+            "key": key,
+            "role": role,
+            "nme": nme,
+            "bytes": size,
+            "latency": {"1": {"median_ms": ms}},
+        }
+
+    return {
+        "schema": "lprnet.bench/1",
+        "rows": [row("p", "prnet", 5.0, prnet_ms, 10**7), row("m", "artifact", nme, ms, size)],
+    }
+
+
+def test_compare_each_limit() -> None:
+    base = _report(6.0, 1.0, 50.0, 1000)
+    ok = compare(base, _report(6.1, 1.0, 50.0, 1000), Limits())
+    assert all(c["ok"] for c in ok)
+    bad = compare(base, _report(6.2, 1.0, 50.0, 1000), Limits(max_nme_drift=0.02))
+    assert [c["check"] for c in bad if not c["ok"]] == ["nme"]
+    # a machine twice as slow for every model is not a regression: ratios to PRNet
+    slow = compare(base, _report(6.0, 2.0, 100.0, 1000), Limits())
+    assert all(c["ok"] for c in slow)
+    slower = compare(base, _report(6.0, 2.0, 50.0, 1000), Limits())
+    assert [c["check"] for c in slower if not c["ok"]] == ["latency 1T"]
+    big = compare(base, _report(6.0, 1.0, 50.0, 1100), Limits())
+    assert [c["check"] for c in big if not c["ok"]] == ["size"]
+    lost = copy.deepcopy(base)
+    lost["rows"] = lost["rows"][:1]
+    gone = compare(base, lost, Limits())
+    assert [c["check"] for c in gone if not c["ok"]] == ["present"]
+    assert "REGRESSED" in format_checks(gone)
+
+
+def test_parse_fraction_and_bad_reports(tmp_path) -> None:
+    assert parse_fraction("2%") == pytest.approx(0.02)
+    assert parse_fraction("0.5") == 0.5
+    with pytest.raises(LprnetError, match="fraction"):
+        parse_fraction("two")
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}")
+    with pytest.raises(LprnetError, match="not a `lprnet bench` report"):
+        regression.load_report(junk)
+    assert cli(["check-regression", "--baseline", str(junk), "--candidate", str(junk)]) == 2
+
+
+def test_latency_reports_a_broken_model_instead_of_crashing(tmp_path) -> None:
+    from benchmarks.latency import measure
+
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a flatbuffer")
+    res = measure({"bad": str(bad)}, threads=(1,), runs=2)
+    assert "error" in res["bad"]["1"]
+
+
+def test_memory_probe(bench_report) -> None:
+    from benchmarks.memory import peak_memory
+
+    report, _ = bench_report
+    path = next(r["path"] for r in report["rows"] if r["key"] == "tiny-int8-tflite")
+    mem = peak_memory(path)
+    assert mem["peak_mb"] >= mem["baseline_mb"] > 10, mem  # Python + LiteRT imported
+    assert 0 < mem["model_mb"] < 200, mem
+    assert np.isfinite(mem["model_mb"])

@@ -1,0 +1,162 @@
+"""Compression: pruning keeps its zeros through PQAT and int8 (Conv2DTranspose included)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from export import tflite
+from lprnet.compression import finetune, pqat, sparsity
+from lprnet.errors import LprnetError
+from lprnet.tfenv import tf
+
+# isort: off
+import tf_keras as keras
+import tensorflow_model_optimization as tfmot
+
+# isort: on
+
+N = 32
+
+
+def tiny_model(transpose: bool) -> keras.Model:
+    """(1, 32, 32, 3) -> posmap contract with a Conv2D encoder and a ConvT or resize decoder."""
+    tf.keras.utils.set_random_seed(0)
+    inp = keras.Input((N, N, 3), name="image")
+    x = keras.layers.Conv2D(16, 3, 2, padding="same", activation="relu", name="stem")(inp)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+    x = keras.layers.Conv2D(32, 1, activation="relu", name="pw")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="mid")(x)
+    if transpose:
+        x = keras.layers.Conv2DTranspose(16, 3, 2, padding="same", activation="relu", name="up")(x)
+    else:
+        x = keras.layers.UpSampling2D(2, name="up")(x)
+        x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="up_conv")(x)
+    x = keras.layers.Conv2D(3, 3, padding="same", name="head")(x)
+    out = keras.layers.Activation("sigmoid", name="posmap")(x)
+    return keras.Model(inp, out)
+
+
+def _images(count: int = 8) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (count, N, N, 3), dtype=np.uint8)
+
+
+def _weight_mask() -> np.ndarray:
+    return np.ones((N, N), np.float32)
+
+
+def test_prunable_layers_skip_stem_head_and_depthwise() -> None:
+    model = tiny_model(transpose=True)
+    assert sparsity.prunable_layers(model) == ["pw", "mid", "up"]
+
+
+def test_prune_reaches_target_and_strip_keeps_outputs_shape() -> None:
+    model = tiny_model(transpose=False)
+    before = model.predict(_images(2) / 255.0, verbose=0)
+    wrapped = sparsity.prune(model, 0.5, 0, 4)
+    ds = finetune.distillation_dataset(_images(), tiny_model(False), batch_size=4, seed=0)
+    cb = [tfmot.sparsity.keras.UpdatePruningStep()]
+    loss = finetune.fit(wrapped, ds, 6, 1e-3, _weight_mask(), cb, progress=False)
+    assert loss is not None and np.isfinite(loss)
+    stripped = sparsity.strip(wrapped)
+    report = sparsity.keras_sparsity(stripped)
+    assert abs(report["pruned"] - 0.5) < 0.02, report
+    assert set(report["layers"]) == {"pw", "mid", "up_conv"}
+    assert 0.0 < report["overall"] < report["pruned"]  # stem, depthwise and head stay dense
+    assert stripped.predict(_images(2) / 255.0, verbose=0).shape == before.shape
+
+
+def test_pqat_preserves_sparsity_into_int8_with_conv_transpose(tmp_path) -> None:
+    """The custom scheme: 50% zeros in Conv2DTranspose survive QAT and the int8 file."""
+    model = tiny_model(transpose=True)
+    wrapped = sparsity.prune(model, 0.5, 0, 2)
+    ds = finetune.distillation_dataset(_images(), tiny_model(True), batch_size=4, seed=1)
+    finetune.fit(
+        wrapped,
+        ds,
+        3,
+        1e-3,
+        _weight_mask(),
+        [tfmot.sparsity.keras.UpdatePruningStep()],
+        progress=False,
+    )
+    pruned = sparsity.strip(wrapped)
+    qat = pqat.quantize_preserving_sparsity(pruned)
+    finetune.fit(qat, ds, 10, 1e-2, _weight_mask(), progress=False)  # large lr: would refill
+    calib = _images(8).astype(np.float32) / 255.0
+    flat = tflite.convert(qat, "int8", calib)
+    got = tflite.weight_sparsity(flat)
+    # prune() wraps the model's own layers (its kernels are now pruned too): a fresh dense one
+    dense = tflite.weight_sparsity(tflite.convert(tiny_model(True), "int8", calib))
+    # the pruned layers hold 14,336 of the 15,344 int8 conv weights: 46.7% zeros at 50%
+    assert got["weights"] == 15344
+    assert got["sparsity"] > 0.45, got
+    assert dense["sparsity"] < 0.05, dense
+    # and LiteRT (XNNPACK) runs it: the Conv2DTranspose config makes a loadable int8 file
+    from lprnet.inference.backends import load_model
+
+    path = tflite.save(flat, tmp_path / "pqat.tflite")
+    out = load_model(path).predict(calib[:2])
+    np.testing.assert_allclose(out, qat.predict(calib[:2], verbose=0), atol=0.05)
+
+
+def test_plain_tfmot_scheme_refuses_conv_transpose() -> None:
+    """Why pqat.py exists: tfmot's own sparsity-preserving scheme rejects Conv2DTranspose."""
+    from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (  # noqa: E501
+        default_8bit_prune_preserve_quantize_scheme as scheme,
+    )
+
+    annotated = tfmot.quantization.keras.quantize_annotate_model(tiny_model(transpose=True))
+    with pytest.raises(RuntimeError, match="Conv2DTranspose.*not supported"):
+        tfmot.quantization.keras.quantize_apply(
+            annotated, scheme.Default8BitPrunePreserveQuantizeScheme()
+        )
+
+
+def test_distillation_dataset_is_deterministic_and_checks_shape() -> None:
+    teacher = tiny_model(False)
+    a = next(iter(finetune.distillation_dataset(_images(), teacher, 4, seed=3)))
+    b = next(iter(finetune.distillation_dataset(_images(), teacher, 4, seed=3)))
+    np.testing.assert_array_equal(a[0].numpy(), b[0].numpy())
+    np.testing.assert_allclose(a[1].numpy(), teacher(a[0]).numpy(), atol=1e-6)
+    with pytest.raises(LprnetError, match=r"expected \(N, n, n, 3\)"):
+        finetune.distillation_dataset(np.zeros((4, 32, 16, 3), np.uint8), teacher)
+
+
+@pytest.mark.slow
+def test_compress_end_to_end_and_resume(tmp_path) -> None:
+    """The whole recipe on a tiny model, distilled on the embedded set; a rerun resumes."""
+    from lprnet.compression.compress import CompressConfig, compress, format_report
+
+    src = tmp_path / "tiny.keras"
+    tiny_model(transpose=True).save(src)
+    config = CompressConfig(model=str(src), prune_steps=6, qat_steps=4, calibration=8)
+    report = compress(config, tmp_path / "out", progress=False)
+    stages = report["stages"]
+    assert list(stages) == ["float", "ptq_int8", "pruned_float", "pqat_int8"]
+    assert stages["pqat_int8"]["sparsity"]["sparsity"] > 0.3
+    assert stages["ptq_int8"]["sparsity"]["sparsity"] < 0.05
+    assert report["training_signal"].startswith("distillation")
+    assert "| pqat_int8 |" in format_report(report)
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["stages"]["pqat_int8"]["bytes"] == stages["pqat_int8"]["bytes"]
+    mtime = (tmp_path / "out" / "tiny_pqat.h5").stat().st_mtime_ns
+    again = compress(config, tmp_path / "out", progress=False)  # resumes: nothing retrained
+    assert (tmp_path / "out" / "tiny_pqat.h5").stat().st_mtime_ns == mtime
+    assert again["seconds"] == {}
+    with pytest.raises(LprnetError, match="other settings"):
+        compress(CompressConfig(model=str(src), sparsity=0.6), tmp_path / "out")
+
+
+def test_stage_files_name_the_recipe(tmp_path) -> None:
+    from lprnet.compression.compress import CompressConfig, compress, stage_files
+
+    pruned = stage_files(tmp_path, "m", 0.5)
+    assert pruned["tag"] == "pqat" and pruned["int8"].name == "m_pqat-int8.tflite"
+    qat_only = stage_files(tmp_path, "m", 0.0)
+    assert qat_only["tag"] == "qat" and qat_only["qat"].name == "m_qat.h5"
+    with pytest.raises(LprnetError, match=r"--sparsity must be in \[0, 1\)"):
+        compress(CompressConfig(sparsity=1.0), tmp_path / "x")
