@@ -30,7 +30,10 @@ def evaluate_subjects(
     todo = [s for s in subjects if s.trained]
     for s in tqdm(todo, desc="accuracy", unit="model", disable=not progress):
         if str(s.path) not in by_path:
-            predictor = network_predictor(load_artifact(s.path))
+            # a TF.js folder: its graph and decoded weights in TensorFlow, batch 1 in-process
+            # (export parity measures it within 0.002 px of TF.js-wasm; a Node process per
+            # face would take minutes)
+            predictor = network_predictor(load_artifact(s.path, tfjs_runtime="tensorflow"))
             by_path[str(s.path)] = {
                 name: compact_summary(
                     evaluate(

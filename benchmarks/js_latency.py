@@ -36,13 +36,13 @@ def node_latency(folder: str, runs: int) -> dict:
     return summarize(model.last_ms[WARMUP:])
 
 
-def chromium_latency(folder: str, runs: int) -> dict:
-    """``summarize`` of the demo page's wasm model times, or ``{"error": why}``."""
+def chromium_latency(folder: str, runs: int, backend: str = "wasm") -> dict:
+    """``summarize`` of the demo page's model times on one tfjs backend, or ``{"error": why}``."""
     from lprnet.demo.browser_bench import measure
     from lprnet.errors import LprnetError
 
     try:
-        (result,) = measure(folder, backends=("wasm",), runs=runs)
+        (result,) = measure(folder, backends=(backend,), runs=runs)
     except (LprnetError, OSError, RuntimeError) as exc:
         return {"error": str(exc).splitlines()[0]}
     except Exception as exc:  # playwright's own errors (browser crash, timeout)
@@ -50,11 +50,22 @@ def chromium_latency(folder: str, runs: int) -> dict:
     return summarize(result["model_ms"])
 
 
+#: The page's cpu and software-webgl backends take ~0.3 s a run: fewer runs.
+SLOW_RUNS = 10
+
+
 def measure_js(subjects, runs: int) -> dict[str, dict[str, dict]]:
     """``result[key]["1"]`` for every TF.js subject (one thread)."""
-    runners = {"node": node_latency, "chromium": chromium_latency}
-    return {
-        s.key: {"1": runners[s.extra["js"]](str(s.path), runs)}
-        for s in subjects
-        if s.format == "tfjs"
-    }
+    out = {}
+    for s in subjects:
+        if s.format != "tfjs":
+            continue
+        js, path = s.extra["js"], str(s.path)
+        if js == "node":
+            out[s.key] = {"1": node_latency(path, runs)}
+        elif js == "chromium":
+            out[s.key] = {"1": chromium_latency(path, runs)}
+        else:
+            backend = js.split("-", 1)[1]
+            out[s.key] = {"1": chromium_latency(path, min(runs, SLOW_RUNS), backend)}
+    return out

@@ -1,6 +1,6 @@
 """Peak resident memory of running one model: a fresh process per model, loads it, runs it.
 
-``peak_mb`` is the process's maximum RSS (``ru_maxrss``); ``baseline_mb`` the RSS after
+``peak_mb`` is the process's peak RSS (``VmHWM``); ``baseline_mb`` the RSS after
 importing the model's runtime (LiteRT, ONNX Runtime or TensorFlow) but before opening it;
 ``model_mb`` their difference, what the model itself costs at batch 1 with ``threads`` threads.
 """
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import resource
 from pathlib import Path
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """A ``/proc/self/status`` memory field in MB (VmRSS: now; VmHWM: peak of this image —
+    unlike ``ru_maxrss``, which Linux carries over from the parent across fork + exec)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -40,13 +41,13 @@ def _probe(conn, path: str, threads: int, runs: int) -> None:
         from export.parity import load_artifact
 
         _import_runtime(path)
-        base = _rss_mb()
+        base = _status_mb("VmRSS")
         model = load_artifact(path, threads=threads)
         n = model.resolution
         x = np.random.default_rng(0).random((1, n, n, 3), dtype=np.float32)
         for _ in range(runs):
             model.predict(x)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = _status_mb("VmHWM")
         conn.send({"baseline_mb": base, "peak_mb": peak, "model_mb": peak - base})
     except Exception as exc:
         conn.send({"error": f"{type(exc).__name__}: {exc}"})

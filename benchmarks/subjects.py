@@ -158,12 +158,21 @@ def export_subjects(folder: str | os.PathLike, facts: tuple[int, float] | None) 
         if a["format"] != "tfjs":
             out.append(s)
             continue
-        for js, runtime in JS_RUNTIMES.items():  # one row per JavaScript engine
+        for js, runtime in JS_RUNTIMES.items():  # one row per JavaScript engine and backend
+            if js in DEMO_ONLY and a["precision"] != "uint8":
+                continue
             out.append(
                 replace(s, key=f"{s.key}-{js}", runtime=runtime, extra={**s.extra, "js": js})
             )
     return out
 
 
-#: Where TF.js artifacts are timed (wasm backend, single-threaded in both).
-JS_RUNTIMES = {"node": "TF.js 4.22 wasm, Node", "chromium": "TF.js 4.22 wasm, headless Chromium"}
+#: Where TF.js artifacts are timed: the wasm backend (single-threaded) in Node and in headless
+#: Chromium for every precision; the page's other backends for the demo's model (uint8) only.
+JS_RUNTIMES = {
+    "node": "TF.js 4.22 wasm, Node",
+    "chromium": "TF.js 4.22 wasm, headless Chromium",
+    "chromium-cpu": "TF.js 4.22 cpu, headless Chromium",
+    "chromium-webgl": "TF.js 4.22 webgl (SwiftShader: software GL), headless Chromium",
+}
+DEMO_ONLY = ("chromium-cpu", "chromium-webgl")

@@ -469,8 +469,8 @@ MEASURED = """
 ## Measured (Python, this exact byte path)
 
 On {images} crops of the embedded set (PRNet's landmark crop of each 256 px image):
-the app's 68 landmarks differ from the Keras float model's by {nme_vs_keras_pct:.2f}% NME
-(largest single landmark distance {max_landmark_px:.1f} px in the 256 px frame); against the
-ground truth the app gets {nme_app_pct:.2f}% NME and Keras {nme_keras_pct:.2f}%
-(the cost of post-training int8; quantisation-aware training narrows it).
+the app's 68 landmarks differ from those of the Keras model it was exported from by
+{nme_vs_keras_pct:.2f}% NME (largest single landmark distance {max_landmark_px:.1f} px in the
+256 px frame); against the ground truth the app gets {nme_app_pct:.2f}% NME and that Keras
+model {nme_keras_pct:.2f}%.
 """

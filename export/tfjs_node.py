@@ -57,9 +57,12 @@ def vendored_modules(cache: Path | None = None) -> Path | None:
     """npm shims for the web demo's vendored tfjs bundles (None without them)."""
     if not all((VENDOR / f).is_file() for f in SHIMS.values()):
         return None
+    import hashlib
+
     from export.api import cache_root
 
-    root = (cache or cache_root().parent) / "tfjs-vendored"
+    tag = hashlib.sha256(str(VENDOR).encode()).hexdigest()[:8]  # one per checkout
+    root = (cache or cache_root().parent) / f"tfjs-vendored-{tag}"
     for name, bundle in SHIMS.items():
         pkg = root / "@tensorflow" / name
         pkg.mkdir(parents=True, exist_ok=True)

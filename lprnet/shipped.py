@@ -176,5 +176,6 @@ def ship(
             "dir": Path(aflw_dir).name,
             **summary(faces, load_face_model(data_dir)),
         }
-    write_json(RESOURCES / f"{name}.record.json", shipped)
+    # beside the stored file: lprnet_128.keras -> lprnet_128.record.json (prnet_256.fp16.npz too)
+    write_json(stored.parent / f"{stored.name.split('.')[0]}.record.json", shipped)
     return shipped
