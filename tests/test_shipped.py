@@ -26,6 +26,26 @@ def test_file_matches_its_training_record(record) -> None:
     assert record["training"]["steps"] > 0 and record["training"]["data"]
 
 
+@pytest.mark.parametrize("name", ["lprnet_128_qat", "prnet_256"])
+def test_other_shipped_files_match_their_records(name) -> None:
+    from lprnet.shipped import PACKED, RESOURCES
+
+    stored = PACKED.get(name, SHIPPED[name])
+    record = json.loads((RESOURCES / f"{name}.record.json").read_text())
+    assert record["file"] == stored.name
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == record["sha256"]
+    assert record["model"]["params"] > 0 and record["training"]
+
+
+@pytest.mark.slow
+def test_prnet_reference_reproduces_its_record() -> None:
+    """The packed fp16 PRNet, rebuilt as float32, gives the NME its record states."""
+    record = json.loads(SHIPPED["prnet_256"].with_suffix(".record.json").read_text())
+    res = evaluate(embedded_faces(), load_predictor("prnet_256", None), None, progress=False)
+    nme = record["eval_embedded"]["nme_2d_sparse"]["mean"]
+    assert res["summary"]["nme_2d_sparse"]["mean"] == pytest.approx(nme, abs=0.05)
+
+
 @pytest.mark.slow
 def test_embedded_set_accuracy_is_what_the_record_says(record) -> None:
     """Re-measure: the committed weights must reproduce the committed number (no drift)."""
