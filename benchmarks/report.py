@@ -77,10 +77,12 @@ def pareto_plot(report: dict[str, Any], path: str | os.PathLike) -> Path | None:
     ]
     if not pts:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for ms, nme, label in pts:
-        ax.scatter(ms, nme, s=30)
-        ax.annotate(label, (ms, nme), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(10, 5), dpi=120)
+    markers = "osD^v<>PXh*"
+    for i, (ms, nme, label) in enumerate(pts):  # numbered points, the names in the legend
+        ax.scatter(ms, nme, s=36, marker=markers[i % len(markers)], label=f"{i + 1}. {label}")
+        ax.annotate(str(i + 1), (ms, nme), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_xscale("log")
     ax.set_xlabel(f"batch-1 latency, ms ({t} thread, median)")
     ax.set_ylabel(f"NME 2D % ({report['settings']['headline_set']} set)")
