@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from png_bytes import png_bytes
 
 from lprnet.inference.reconstructor import Face, Reconstructor
 from lprnet.server.app import create_app
@@ -94,22 +95,6 @@ def encode(ext: str, image: np.ndarray) -> bytes:
 
 def noise(width: int, height: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), np.uint8)
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    import zlib
-
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_claiming(width: int, height: int, idat: bytes = b"") -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", ihdr)
-        + png_chunk(b"IDAT", idat)
-        + png_chunk(b"IEND", b"")
-    )
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict:
@@ -276,13 +261,13 @@ def test_decompression_bomb(client):
     import zlib
 
     rows = b"".join(b"\x00" + bytes(1100) for _ in range(1100))
-    bomb = png_claiming(1100, 1100, zlib.compress(rows, 9))  # 1.21 MP in ~1.3 KB
+    bomb = png_bytes(1100, 1100, zlib.compress(rows, 9))  # 1.21 MP in ~1.3 KB
     assert len(bomb) < 5_000
     error = assert_error(client.post(content=bomb, headers={"content-type": "image/png"}), 413,
                          "too_many_pixels")  # fmt: skip
     assert "1100x1100" in error["message"]
     # headers alone claiming 60000 x 60000 (PNG) and 65000 x 65000 (JPEG): never decoded
-    assert_error(client.post(content=png_claiming(60_000, 60_000)), 413, "too_many_pixels")
+    assert_error(client.post(content=png_bytes(60_000, 60_000)), 413, "too_many_pixels")
     jpeg = bytearray(encode(".jpg", noise(40, 40)))
     sof = jpeg.find(b"\xff\xc0")
     jpeg[sof + 5 : sof + 9] = struct.pack(">HH", 65000, 65000)
@@ -404,7 +389,7 @@ def _seed_images() -> list[bytes]:
     return [encode(ext, img) for ext in (".jpg", ".png", ".webp", ".bmp")] + [
         encode(".png", noise(1, 1)),
         encode(".tif", img),
-        png_claiming(70_000, 3),
+        png_bytes(70_000, 3),
     ]
 
 
@@ -426,7 +411,7 @@ def bodies(draw) -> bytes:
         at = draw(st.integers(0, len(seed) - 1))
         return seed[:at] + draw(st.binary(min_size=1, max_size=16)) + seed[at + 16 :]
     width, height = draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 2**32 - 1))
-    return png_claiming(width, height)
+    return png_bytes(width, height)
 
 
 @given(

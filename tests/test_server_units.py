@@ -10,6 +10,7 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from png_bytes import png_bytes
 
 from lprnet.errors import LprnetError
 from lprnet.server.errors import ApiError
@@ -26,21 +27,6 @@ def encode(ext: str, width: int, height: int, channels: int = 3, params=()) -> b
     ok, buf = cv2.imencode(ext, rng.integers(0, 256, shape, np.uint8), list(params))
     assert ok
     return buf.tobytes()
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bytes(width: int, height: int, idat: bytes = b"") -> bytes:
-    """A PNG whose IHDR says ``width x height`` (8-bit grey), with the given IDAT payload."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", ihdr)
-        + png_chunk(b"IDAT", idat)
-        + png_chunk(b"IEND", b"")
-    )
 
 
 # --------------------------------------------------------------------------- #
