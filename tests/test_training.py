@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,10 @@ def test_existing_run_needs_resume_and_same_settings(shards128, data_dir, tmp_pa
             resume=True,
             progress=False,
         )
+    # a finished run extended with more epochs continues on the same schedule
+    longer = train(replace(config, epochs=2), resume=True, progress=False)
+    assert longer["steps"] == 4 and longer["config"]["epochs"] == 2
+    assert [e["epoch"] for e in longer["epochs"]] == [1, 2]
 
 
 def test_graceful_interrupt_saves_a_checkpoint(shards128, data_dir, tmp_path) -> None:

@@ -59,7 +59,17 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
         )
     if resume and saved.is_file():
         old = json.loads(saved.read_text())
-        keys = ("model", "batch_size", "seed", "train", "lr", "lr_halve_every", "augment")
+        # --epochs (and --max-steps) may grow: that extends a run on the same schedule
+        keys = (
+            "model",
+            "batch_size",
+            "seed",
+            "train",
+            "lr",
+            "lr_halve_every",
+            "steps_per_epoch",
+            "augment",
+        )
         new = json.loads(json.dumps(config.to_dict()))
         diff = [k for k in keys if old.get(k) != new.get(k)]
         if diff:
@@ -123,6 +133,7 @@ def train(
             "train_seconds": 0.0,
         }
     )
+    record["config"] = config.to_dict()  # an extended run records its new length
     if step >= total:
         return record
 
