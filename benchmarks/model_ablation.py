@@ -30,6 +30,8 @@ VARIANTS = [
     "lprnet_128_w075",
     "lprnet_128_w125",
     "lprnet_128_noskip",
+    "lprnet_128_wide",
+    "lprnet_128_dense",
     "prnet_256",
 ]
 

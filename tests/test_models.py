@@ -31,8 +31,9 @@ def test_lprnet_seed_matches_its_description() -> None:
     assert (convt[0] + convt[1]) / s["params"] == pytest.approx(0.79, abs=0.01)
 
 
-def test_shipped_lprnet_budget_and_ops() -> None:
-    model = build_model("lprnet_128")
+@pytest.mark.parametrize("name", ["lprnet_128", "lprnet_128_wide", "lprnet_128_dense"])
+def test_lprnet_designs_budget_and_ops(name: str) -> None:
+    model = build_model(name)
     s = summary(model)
     assert s["params"] <= 1.5e6 and s["gmac"] <= 0.4
     kinds = {type(layer).__name__ for layer in model.layers}

@@ -8,6 +8,8 @@
   from the encoder (U-Net style). Only ops that LiteRT int8 with XNNPACK, TF.js and ONNX all run
   fully: no Conv2DTranspose (slow in TF.js, and no BatchNorm after it, see stack notes), no
   dynamic shapes.
+* ``lprnet_128_wide``: the same family with a wider stem and low-resolution decoder (1.33 M
+  parameters, 0.343 GMAC), an ablation row: does decoder capacity at 8-32 px buy accuracy?
 """
 
 from __future__ import annotations
@@ -49,17 +51,32 @@ ENCODER = [(32, 1), (64, 2), (128, 2), (256, 2), (384, 2)]
 DECODER = [192, 128, 64, 32, 16]
 
 
-def lprnet_128(size: int = 128, width: float = 1.0, skips: bool = True) -> keras.Model:
-    """The shipped L-PRNet: separable encoder + upsample/separable decoder with skips."""
+def lprnet_128(
+    size: int = 128,
+    width: float = 1.0,
+    skips: bool = True,
+    stem: int = 16,
+    encoder: list[tuple[int, int]] = ENCODER,
+    decoder: list[int] = DECODER,
+    decoder_blocks: tuple[int, ...] = (1, 1, 1, 1, 1),
+    dense_from: int = 5,
+    name: str | None = None,
+) -> keras.Model:
+    """The L-PRNet family: separable encoder + upsample/separable decoder with skips.
+
+    ``encoder`` is (filters, blocks) per resolution 64, 32, 16, 8, 4 px; ``decoder`` the channels
+    at 8, 16, 32, 64, 128 px and ``decoder_blocks`` the blocks at each of them: separable, or
+    dense 3x3 conv + BN + ReLU from decoder step ``dense_from`` on (5: none).
+    """
     inp = image_input(size)
-    x = conv_bn_relu(inp, _scaled(16, width), 3, 2, "stem")  # 64
+    x = conv_bn_relu(inp, _scaled(stem, width), 3, 2, "stem")  # 64
     features = []
-    for stage, (f, n) in enumerate(ENCODER):
+    for stage, (f, n) in enumerate(encoder):
         for b in range(n):
             stride = 2 if (b == 0 and stage > 0) else 1
             x = separable_block(x, _scaled(f, width), stride, f"enc{stage}_{b}")
         features.append(x)  # 64, 32, 16, 8, 4 px
-    for i, f in enumerate(DECODER):
+    for i, (f, blocks) in enumerate(zip(decoder, decoder_blocks, strict=True)):
         f = _scaled(f, width)
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"dec{i}_up")(x)
         x = layers.Conv2D(f, 1, use_bias=False, name=f"dec{i}_proj")(x)
@@ -71,11 +88,31 @@ def lprnet_128(size: int = 128, width: float = 1.0, skips: bool = True) -> keras
                 skip = layers.BatchNormalization(name=f"dec{i}_skip_bn")(skip)
             x = layers.Add(name=f"dec{i}_add")([x, skip])
         x = layers.ReLU(name=f"dec{i}_relu")(x)
-        x = separable_block(x, f, 1, f"dec{i}_sep")
+        for b in range(blocks):
+            suffix = str(b) if b else ""
+            if i >= dense_from:
+                x = conv_bn_relu(x, f, 3, 1, f"dec{i}_conv{suffix}")
+            else:
+                x = separable_block(x, f, 1, f"dec{i}_sep{suffix}")
     out = posmap_head(x)
-    name = (
-        "lprnet_128"
-        if (width == 1.0 and skips)
-        else f"lprnet_128_w{width:g}{'' if skips else '_noskip'}"
-    )
+    if name is None:
+        name = (
+            "lprnet_128"
+            if (width == 1.0 and skips)
+            else f"lprnet_128_w{width:g}{'' if skips else '_noskip'}"
+        )
     return keras.Model(inp, out, name=name)
+
+
+#: ``lprnet_128_wide``: a wider stem and low-resolution decoder (384 and 256 channels at 8 and
+#: 16 px, two separable blocks at 8, 16 and 32 px), where the seed keeps its capacity.
+WIDE = dict(
+    stem=24,
+    decoder=[384, 256, 128, 64, 32],
+    decoder_blocks=(2, 2, 2, 1, 1),
+    name="lprnet_128_wide",
+)
+
+#: ``lprnet_128_dense``: dense 3x3 convs (as the seed's transposed convs) instead of separable
+#: blocks at 32, 64 and 128 px, where the posmap's detail is drawn.
+DENSE = dict(decoder=[256, 128, 96, 48, 24], dense_from=2, name="lprnet_128_dense")

@@ -13,7 +13,7 @@ MODELS: dict[str, tuple[Callable[..., keras.Model], int]] = {}
 def _register() -> None:
     from functools import partial
 
-    from lprnet.models.lprnet import lprnet_128, lprnet_128_seed
+    from lprnet.models.lprnet import DENSE, WIDE, lprnet_128, lprnet_128_seed
     from lprnet.models.prnet import prnet_256
 
     MODELS.update(
@@ -25,6 +25,8 @@ def _register() -> None:
             "lprnet_128_w075": (partial(lprnet_128, width=0.75), 128),
             "lprnet_128_w125": (partial(lprnet_128, width=1.25), 128),
             "lprnet_128_noskip": (partial(lprnet_128, skips=False), 128),
+            "lprnet_128_wide": (partial(lprnet_128, **WIDE), 128),
+            "lprnet_128_dense": (partial(lprnet_128, **DENSE), 128),
         }
     )
 
