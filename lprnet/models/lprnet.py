@@ -10,6 +10,8 @@
   dynamic shapes.
 * ``lprnet_128_wide``: the same family with a wider stem and low-resolution decoder (1.33 M
   parameters, 0.343 GMAC), an ablation row: does decoder capacity at 8-32 px buy accuracy?
+* ``lprnet_128_dense``: dense 3x3 convs instead of separable blocks at 32-128 px (0.76 M,
+  0.381 GMAC), an ablation row: is it the seed's dense high-resolution decoding?
 """
 
 from __future__ import annotations
