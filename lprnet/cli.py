@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lprnet import __version__
 from lprnet.errors import LprnetError
+from lprnet.stopsignals import stop_signals_interrupt
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -425,7 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with stop_signals_interrupt():
+            return args.func(args)
     except LprnetError as exc:
         print(f"lprnet: error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from lprnet.data.build import build_shards
 from lprnet.data.pipeline import make_dataset
 from lprnet.errors import LprnetError
+from lprnet.stopsignals import stop_signals_interrupt
 from lprnet.training.config import TrainConfig
 from lprnet.training.loss import weighted_posmap_loss
 from lprnet.training.trainer import HalvingSchedule, train
@@ -134,6 +137,20 @@ def test_graceful_interrupt_saves_a_checkpoint(shards128, data_dir, tmp_path) ->
     with pytest.raises(LprnetError, match="interrupted at step 1"):
         train(config, progress=False, on_step=interrupt)
     assert (tmp_path / "run" / "checkpoints" / "ckpt-1.index").is_file()
+
+
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(shards128, data_dir, tmp_path) -> None:
+    config = _config(shards128, tmp_path / "run", data_dir, checkpoint_every=100)
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminate(step: int) -> None:
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(LprnetError, match="interrupted at step 2"), stop_signals_interrupt():
+        train(config, progress=False, on_step=terminate)
+    assert (tmp_path / "run" / "checkpoints" / "ckpt-2.index").is_file()
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 @pytest.mark.slow
