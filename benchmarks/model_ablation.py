@@ -27,11 +27,11 @@ from lprnet.machine import describe
 VARIANTS = [
     "lprnet_128_seed",
     "lprnet_128",
-    "lprnet_128_w075",
-    "lprnet_128_w125",
-    "lprnet_128_noskip",
+    "lprnet_128_slim",
     "lprnet_128_wide",
-    "lprnet_128_dense",
+    "lprnet_128_slim_w075",
+    "lprnet_128_slim_w125",
+    "lprnet_128_slim_noskip",
     "prnet_256",
 ]
 

@@ -31,7 +31,7 @@ def test_lprnet_seed_matches_its_description() -> None:
     assert (convt[0] + convt[1]) / s["params"] == pytest.approx(0.79, abs=0.01)
 
 
-@pytest.mark.parametrize("name", ["lprnet_128", "lprnet_128_wide", "lprnet_128_dense"])
+@pytest.mark.parametrize("name", ["lprnet_128", "lprnet_128_slim", "lprnet_128_wide"])
 def test_lprnet_designs_budget_and_ops(name: str) -> None:
     model = build_model(name)
     s = summary(model)

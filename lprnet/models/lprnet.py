@@ -4,14 +4,15 @@
   transposed-conv decoder 512-256-128-64-32 -> 3, sigmoid): ~4.5 M parameters, 79% of them in
   the first two transposed convs.
 * ``lprnet_128``: the shipped design. A width-scaled MobileNet encoder to 4x4, and a decoder of
-  nearest-neighbour x2 upsampling + depthwise-separable convs with additive skip connections
-  from the encoder (U-Net style). Only ops that LiteRT int8 with XNNPACK, TF.js and ONNX all run
-  fully: no Conv2DTranspose (slow in TF.js, and no BatchNorm after it, see stack notes), no
-  dynamic shapes.
-* ``lprnet_128_wide``: the same family with a wider stem and low-resolution decoder (1.33 M
+  nearest-neighbour x2 upsampling with additive skip connections from the encoder (U-Net
+  style): depthwise-separable blocks at 8 and 16 px, dense 3x3 convs at 32, 64 and 128 px where
+  the posmap's detail is drawn (0.76 M parameters, 0.381 GMAC). Only ops that LiteRT int8 with
+  XNNPACK, TF.js and ONNX all run fully: no Conv2DTranspose (slow in TF.js, and no BatchNorm
+  after it, see stack notes), no dynamic shapes.
+* ``lprnet_128_slim``: the first shipped design, separable blocks at every decoder step (0.63 M,
+  0.099 GMAC); ``_slim_w075`` / ``_slim_w125`` / ``_slim_noskip`` vary it (ablation rows).
+* ``lprnet_128_wide``: the slim design with a wider stem and low-resolution decoder (1.33 M
   parameters, 0.343 GMAC), an ablation row: does decoder capacity at 8-32 px buy accuracy?
-* ``lprnet_128_dense``: dense 3x3 convs instead of separable blocks at 32-128 px (0.76 M,
-  0.381 GMAC), an ablation row: is it the seed's dense high-resolution decoding?
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _scaled(channels: int, width: float) -> int:
 #: Encoder stages of lprnet_128: (filters, number of blocks) per resolution 64, 32, 16, 8, 4.
 ENCODER = [(32, 1), (64, 2), (128, 2), (256, 2), (384, 2)]
 #: Decoder channels at 8, 16, 32, 64, 128 px.
-DECODER = [192, 128, 64, 32, 16]
+DECODER = [256, 128, 96, 48, 24]
 
 
 def lprnet_128(
@@ -61,7 +62,7 @@ def lprnet_128(
     encoder: list[tuple[int, int]] = ENCODER,
     decoder: list[int] = DECODER,
     decoder_blocks: tuple[int, ...] = (1, 1, 1, 1, 1),
-    dense_from: int = 5,
+    dense_from: int = 2,
     name: str | None = None,
 ) -> keras.Model:
     """The L-PRNet family: separable encoder + upsample/separable decoder with skips.
@@ -98,23 +99,23 @@ def lprnet_128(
                 x = separable_block(x, f, 1, f"dec{i}_sep{suffix}")
     out = posmap_head(x)
     if name is None:
-        name = (
-            "lprnet_128"
-            if (width == 1.0 and skips)
-            else f"lprnet_128_w{width:g}{'' if skips else '_noskip'}"
-        )
+        width_tag = f"_w{width:g}" if width != 1.0 else ""
+        name = f"lprnet_128{width_tag}{'' if skips else '_noskip'}"
     return keras.Model(inp, out, name=name)
 
 
-#: ``lprnet_128_wide``: a wider stem and low-resolution decoder (384 and 256 channels at 8 and
-#: 16 px, two separable blocks at 8, 16 and 32 px), where the seed keeps its capacity.
+#: ``lprnet_128_slim``: the first shipped design, a separable block at every decoder step
+#: (192, 128, 64, 32, 16 channels at 8 to 128 px).
+SLIM = dict(decoder=[192, 128, 64, 32, 16], dense_from=5)
+
+
+#: ``lprnet_128_wide``: the slim design with a wider stem and low-resolution decoder (384 and
+#: 256 channels at 8 and 16 px, two separable blocks at 8, 16 and 32 px), where the seed keeps
+#: its capacity.
 WIDE = dict(
+    SLIM,
     stem=24,
     decoder=[384, 256, 128, 64, 32],
     decoder_blocks=(2, 2, 2, 1, 1),
     name="lprnet_128_wide",
 )
-
-#: ``lprnet_128_dense``: dense 3x3 convs (as the seed's transposed convs) instead of separable
-#: blocks at 32, 64 and 128 px, where the posmap's detail is drawn.
-DENSE = dict(decoder=[256, 128, 96, 48, 24], dense_from=2, name="lprnet_128_dense")

@@ -13,7 +13,7 @@ MODELS: dict[str, tuple[Callable[..., keras.Model], int]] = {}
 def _register() -> None:
     from functools import partial
 
-    from lprnet.models.lprnet import DENSE, WIDE, lprnet_128, lprnet_128_seed
+    from lprnet.models.lprnet import SLIM, WIDE, lprnet_128, lprnet_128_seed
     from lprnet.models.prnet import prnet_256
 
     MODELS.update(
@@ -21,12 +21,20 @@ def _register() -> None:
             "prnet_256": (prnet_256, 256),
             "lprnet_128": (lprnet_128, 128),
             "lprnet_128_seed": (lprnet_128_seed, 128),
-            # ablation variants of lprnet_128
-            "lprnet_128_w075": (partial(lprnet_128, width=0.75), 128),
-            "lprnet_128_w125": (partial(lprnet_128, width=1.25), 128),
-            "lprnet_128_noskip": (partial(lprnet_128, skips=False), 128),
+            # ablation variants: the first shipped (slim) design and its variations
+            **{
+                f"lprnet_128_slim{suffix}": (
+                    partial(lprnet_128, **SLIM, **options, name=f"lprnet_128_slim{suffix}"),
+                    128,
+                )
+                for suffix, options in [
+                    ("", {}),
+                    ("_w075", {"width": 0.75}),
+                    ("_w125", {"width": 1.25}),
+                    ("_noskip", {"skips": False}),
+                ]
+            },
             "lprnet_128_wide": (partial(lprnet_128, **WIDE), 128),
-            "lprnet_128_dense": (partial(lprnet_128, **DENSE), 128),
         }
     )
 
