@@ -409,10 +409,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="the main job: (data stages) -> compress -> export -> parity -> bench -> assets",
     )
     p.add_argument("--out", default="runs/pipeline", help="output folder")
-    p.add_argument("--prune-steps", type=int, default=300, help="pruning fine-tune steps")
-    p.add_argument("--qat-steps", type=int, default=150, help="PQAT steps")
-    p.add_argument("--runs", type=int, default=50, help="timed runs per model and threads")
-    p.add_argument("--threads", default="1,2,4", help="benchmark thread counts")
+    from lprnet.pipeline import EdgeSettings
+
+    edge = EdgeSettings()
+    p.add_argument("--prune-steps", type=int, default=edge.prune_steps, help="pruning steps")
+    p.add_argument("--qat-steps", type=int, default=edge.qat_steps, help="PQAT steps")
+    p.add_argument("--runs", type=int, default=edge.runs, help="timed runs per model and threads")
+    p.add_argument(
+        "--threads",
+        default=",".join(map(str, edge.threads)),
+        help="benchmark thread counts (those above the machine's cores are skipped)",
+    )
     p.add_argument(
         "--no-refresh-assets",
         action="store_true",

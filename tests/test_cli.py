@@ -136,6 +136,14 @@ def test_eval_of_a_keras_posmap_network(capsys, data_dir: Path, tmp_path: Path) 
     assert "posmap network" in capsys.readouterr().err
 
 
+def test_pipeline_times_only_thread_counts_the_machine_has() -> None:
+    from lprnet.pipeline import usable_threads
+
+    assert usable_threads((1, 2, 4), 2) == (1, 2)
+    assert usable_threads((1, 2, 4), 16) == (1, 2, 4)
+    assert usable_threads((4, 8), 2) == (1,)
+
+
 @pytest.mark.slow
 def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
     quick = ["--prune-steps", "8", "--qat-steps", "4", "--runs", "5", "--threads", "1"]
