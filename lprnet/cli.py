@@ -220,10 +220,11 @@ def _cmd_model_summary(args: argparse.Namespace) -> int:
     from lprnet.models.registry import build_model, model_names, summary
 
     names = model_names() if args.name == "all" else [args.name]
-    print(f"{'model':<18}{'input':>12}{'params':>12}{'GMAC':>8}")
+    w = max(18, *(len(n) + 2 for n in names))
+    print(f"{'model':<{w}}{'input':>12}{'params':>12}{'GMAC':>8}")
     for name in names:
         s = summary(build_model(name))
-        print(f"{name:<18}{s['input']:>12}{s['params']:>12,}{s['gmac']:>8.3f}")
+        print(f"{name:<{w}}{s['input']:>12}{s['params']:>12,}{s['gmac']:>8.3f}")
     return 0
 
 

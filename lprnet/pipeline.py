@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from lprnet.assets import asset_path, data_dir
 from lprnet.errors import AssetNotFoundError
 from lprnet.fileio import atomic_open, write_json
@@ -28,6 +25,9 @@ from lprnet.fileio import atomic_open, write_json
 
 def geometry_checks(root: str | None) -> dict[str, Any]:
     """Compare the UV layout built from BFM_UV.mat with PRNet's uv-data files."""
+    import cv2
+    import numpy as np
+
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import UVLayout, uv_layout
 

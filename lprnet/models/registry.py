@@ -16,24 +16,20 @@ def _register() -> None:
     from lprnet.models.lprnet import SLIM, WIDE, lprnet_128, lprnet_128_seed
     from lprnet.models.prnet import prnet_256
 
+    def slim(suffix: str, **options) -> tuple[Callable[..., keras.Model], int]:
+        name = f"lprnet_128_slim{suffix}"
+        return partial(lprnet_128, **SLIM, **options, name=name), 128
+
     MODELS.update(
         {
             "prnet_256": (prnet_256, 256),
             "lprnet_128": (lprnet_128, 128),
             "lprnet_128_seed": (lprnet_128_seed, 128),
             # ablation variants: the first shipped (slim) design and its variations
-            **{
-                f"lprnet_128_slim{suffix}": (
-                    partial(lprnet_128, **SLIM, **options, name=f"lprnet_128_slim{suffix}"),
-                    128,
-                )
-                for suffix, options in [
-                    ("", {}),
-                    ("_w075", {"width": 0.75}),
-                    ("_w125", {"width": 1.25}),
-                    ("_noskip", {"skips": False}),
-                ]
-            },
+            "lprnet_128_slim": slim(""),
+            "lprnet_128_slim_w075": slim("_w075", width=0.75),
+            "lprnet_128_slim_w125": slim("_w125", width=1.25),
+            "lprnet_128_slim_noskip": slim("_noskip", skips=False),
             "lprnet_128_wide": (partial(lprnet_128, **WIDE), 128),
         }
     )
