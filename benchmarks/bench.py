@@ -54,7 +54,7 @@ def run_bench(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Measure everything and write ``report.{json,md}`` and ``pareto.png`` into ``out``."""
-    from lprnet.evaluation import aflw2000_faces, embedded_faces
+    from lprnet.evaluation import aflw2000_benchmark, embedded_faces
     from lprnet.machine import describe
 
     say = print if progress else (lambda *a, **k: None)
@@ -91,7 +91,10 @@ def run_bench(
     if aflw_dir:
         from lprnet.geometry.bfm import load_face_model
 
-        faces["aflw2000"] = aflw2000_faces(aflw_dir)
+        skipped: list[str] = []
+        faces["aflw2000"] = aflw2000_benchmark(aflw_dir, data_dir, skipped=skipped)
+        for line in skipped:
+            say(f"aflw2000: skipped {line}")
         face_model = load_face_model(data_dir)
     acc = accuracy.evaluate_subjects(subjects, faces, face_model, progress)
     # the AFLW2000-3D protocol is the headline when there is enough of it (not the 4 samples)

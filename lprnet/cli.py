@@ -25,9 +25,33 @@ def _report_shards(index: dict, what: str, out: Path) -> int:
     return 0
 
 
+def _print_fit_report(out: Path) -> None:
+    """The per-subset fit quality a 300W profile wrote to ``fit.json``."""
+    report = json.loads((out / "fit.json").read_text())["by_subset"]
+    print(f"{'3DMM fit NME (% of sqrt(w*h))':<32}{'faces':>7}{'mean':>8}{'median':>8}{'p90':>8}")
+    for name, r in report.items():
+        print(f"{name:<32}{r['faces']:>7}{r['mean']:>8.2f}{r['median']:>8.2f}{r['p90']:>8.2f}")
+
+
 def _cmd_data_build(args: argparse.Namespace) -> int:
     from lprnet.data.build import build_shards
 
+    if args.source == "300w":  # manual 2D landmarks: the fitted 3DMM gives the posmap
+        from lprnet.synth.profile import profile_shards
+
+        index = profile_shards(
+            [args.dir],
+            args.out,
+            size=args.size,
+            yaws=(),
+            data_dir=args.data_dir,
+            workers=args.workers,
+            shard_size=args.shard_size,
+            source="300w",
+            subsets=args.subsets,
+        )
+        _print_fit_report(args.out)
+        return _report_shards(index, "samples", args.out)
     index = build_shards(
         args.source,
         args.dir,
@@ -46,6 +70,18 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
     report = verify_shards(args.shards)
     print(f"{report['count']} samples in {report['shards']} shards: sha256 and decoding ok")
     return 0
+
+
+def _add_subsets(p: argparse.ArgumentParser) -> None:
+    from lprnet.data.w300 import SUBSETS
+
+    p.add_argument(
+        "--subsets",
+        nargs="+",
+        choices=SUBSETS,
+        metavar="SUBSET",
+        help=f"300W subset folders to read (default: all present of {', '.join(SUBSETS)})",
+    )
 
 
 def _default_photo_roots(data_dir: str | None) -> list[Path]:
@@ -111,13 +147,24 @@ def _cmd_data_profile(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         workers=args.workers,
         shard_size=args.shard_size,
+        source=args.source,
+        subsets=args.subsets,
+        flip=args.flip,
     )
+    if args.source == "300w":
+        _print_fit_report(args.out)
     return _report_shards(index, "profiled views", args.out)
 
 
 def _cmd_data_preview(args: argparse.Namespace) -> int:
     from lprnet.data.preview import contact_sheet
 
+    if args.yaw_histogram:
+        from lprnet.data.preview import yaw_histogram
+
+        counts = yaw_histogram([args.shards], args.out)
+        print(f"wrote {args.out}; views by |yaw| bin: {counts}")
+        return 0
     path = contact_sheet(
         args.shards,
         args.out,
@@ -125,6 +172,8 @@ def _cmd_data_preview(args: argparse.Namespace) -> int:
         augment=args.augment,
         seed=args.seed,
         data_dir=args.data_dir,
+        prefix=args.names,
+        every=args.every,
     )
     print(f"wrote {path}")
     return 0
@@ -132,7 +181,7 @@ def _cmd_data_preview(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from lprnet.errors import AssetNotFoundError
-    from lprnet.evaluation import aflw2000_faces, evaluate, format_table
+    from lprnet.evaluation import aflw2000_benchmark, evaluate, format_table
     from lprnet.fileio import write_json
     from lprnet.geometry.bfm import load_face_model
     from lprnet.predictors import load_predictor
@@ -149,13 +198,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         if args.dir is None:
             raise LprnetError("--data aflw2000 needs the AFLW2000-3D folder")
         model = load_face_model(args.data_dir)
-        faces = aflw2000_faces(args.dir, pts68=args.pts68, pose=args.pose)
+        skipped: list[str] = []
+        faces = aflw2000_benchmark(args.dir, args.data_dir, args.pts68, args.pose, skipped)
     predictor = load_predictor(args.model, model, args.resolution, args.data_dir)
     result = evaluate(faces, predictor, model)
+    if args.data == "aflw2000":
+        result["skipped"] = skipped + result["skipped"]
     where = args.dir or "(shipped)"
     result = {"model": args.model, "data": f"{args.data} {where}", **result}
     print(f"{args.model} on {args.data} {where} ({result['images']} images)")
-    print(format_table(result))
+    print(format_table(result, references=args.data == "aflw2000"))
     if args.json:
         write_json(args.json, result)
         print(f"wrote {args.json}")
@@ -186,6 +238,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         lr_halve_every=args.lr_halve_every,
+        schedule=args.schedule,
+        warmup_steps=args.warmup_steps,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        init=args.init,
+        jit_compile=args.jit,
+        flip_prob=args.flip_prob,
+        aug_scale=tuple(args.aug_scale),
+        aug_fill=args.aug_fill,
+        val_examples=args.val_examples,
         seed=args.seed,
         augment=not args.no_augment,
         checkpoint_every=args.checkpoint_every,
@@ -246,7 +308,7 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
         threads=tuple(int(t) for t in args.threads.split(",")),
         refresh_assets=not args.no_refresh_assets,
     )
-    run_pipeline(out=Path(args.out), data_root=args.data_dir, edge=edge)
+    run_pipeline(out=Path(args.out), data_root=args.data_dir, edge=edge, aflw=args.aflw)
     return 0
 
 
@@ -259,8 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="data_command", required=True
     )
     p = data.add_parser("build", help="300W-LP / AFLW2000-3D folder -> TFRecord shards")
-    p.add_argument("--source", required=True, choices=["300wlp", "aflw2000"])
-    p.add_argument("dir", type=Path, help="dataset folder (e.g. 300W_LP/ or AFLW2000/)")
+    p.add_argument("--source", required=True, choices=["300wlp", "aflw2000", "300w"])
+    p.add_argument("dir", type=Path, help="dataset folder (e.g. 300W_LP/, AFLW2000/ or 300W/)")
+    _add_subsets(p)
     p.add_argument("--out", required=True, type=Path, help="output shard folder")
     p.add_argument("--size", type=int, default=256, choices=[128, 256], help="crop / UV size")
     p.add_argument("--shard-size", type=int, default=500, help="samples per shard")
@@ -304,6 +367,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=[0, 15, 30, 45, 60, 75, 90],
         help="absolute yaws (degrees) to turn each face to, both sides",
     )
+    p.add_argument(
+        "--source",
+        default="photos",
+        choices=["photos", "300w"],
+        help="photos: any landmark files below --photos; 300w: --photos are 300W downloads",
+    )
+    _add_subsets(p)
+    p.add_argument(
+        "--flip",
+        default="off",
+        choices=["off", "also", "only"],
+        help="mirrored faces (300W-LP's _Flip folders): none, also, or only them",
+    )
     p.add_argument("--shard-size", type=int, default=500)
     p.add_argument("--workers", type=int, default=None)
     _add_data_dir(p)
@@ -315,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=16)
     p.add_argument("--augment", action="store_true", help="show training augmentation")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--names", default="", help="only samples whose name starts with this")
+    p.add_argument("--every", type=int, default=1, help="every k-th of those samples")
+    p.add_argument("--yaw-histogram", action="store_true", help="plot the yaw histogram instead")
     _add_data_dir(p)
     p.set_defaults(func=_cmd_data_preview)
 
@@ -333,8 +412,16 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="AFLW2000-3D folder (any subset of it); for embedded: another set file",
     )
-    p.add_argument("--pts68", type=Path, help="3DDFA's AFLW2000-3D.pts68.npy ground truth")
-    p.add_argument("--pose", type=Path, help="3DDFA's AFLW2000-3D[-new].pose.npy yaw file")
+    p.add_argument(
+        "--pts68",
+        type=Path,
+        help="3DDFA's AFLW2000-3D.pts68.npy (default: the data dir's aflw2000-3d-gt/ copy)",
+    )
+    p.add_argument(
+        "--pose",
+        type=Path,
+        help="yaw file for the bins (default: the data dir's AFLW2000-3D-new.pose.npy)",
+    )
     p.add_argument("--resolution", type=int, default=256, help="UV size of bfm-fit")
     p.add_argument("--json", type=Path, help="also write the result as JSON")
     _add_data_dir(p)
@@ -371,7 +458,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, help="stop at this step (resumable)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--lr-halve-every", type=int, default=5, help="epochs")
+    p.add_argument("--lr-halve-every", type=int, default=5, help="epochs (--schedule halving)")
+    p.add_argument("--schedule", default="halving", choices=["halving", "cosine"])
+    p.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up (cosine)")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "adamw"])
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW's decoupled decay")
+    p.add_argument("--init", help="start from this model file or shipped model (fine-tune)")
+    p.add_argument("--jit", action="store_true", help="compile the training step with XLA")
+    p.add_argument("--flip-prob", type=float, default=0.0, help="mirror augmentation")
+    p.add_argument("--aug-scale", type=float, nargs=2, default=[0.9, 1.2], metavar=("MIN", "MAX"))
+    p.add_argument(
+        "--aug-fill",
+        default="constant",
+        choices=["constant", "reflect"],
+        help="outside the warped crop: black (PRNet) or mirrored (no scale cue)",
+    )
+    p.add_argument("--val-examples", type=int, default=256, help="validation views used")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--checkpoint-every", type=int, default=500, help="steps")
@@ -425,6 +527,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-refresh-assets",
         action="store_true",
         help="write Android assets under --out instead of the repository's android_assets/",
+    )
+    p.add_argument(
+        "--aflw",
+        help="AFLW2000-3D folder the benchmark scores (default: the data dir's AFLW2000/, "
+        "else its samples/aflw2000)",
     )
     _add_data_dir(p)
     p.set_defaults(func=_cmd_pipeline)

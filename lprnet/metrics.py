@@ -438,8 +438,11 @@ def summarize_by_yaw(values: ArrayLike, yaw_deg: ArrayLike) -> dict:
     dict
         ``"bins"``: dict mapping each label of :data:`YAW_BINS` to
         ``{"count": int, "mean": float}`` (mean in percent, NaN if the bin is
-        empty); ``"count"``: total number of images; ``"mean"``: mean of the
-        non-empty bin means in percent (the benchmark headline number);
+        empty); ``"count"``: total number of images; ``"mean"``: the mean of
+        the three bin means in percent (the benchmark headline number), NaN
+        (undefined) when a bin is empty; ``"defined"``: whether it is;
+        ``"mean_present_bins"``: the mean of the non-empty bin means (equal to
+        ``"mean"`` when defined; never to be reported as the protocol mean);
         ``"overall"``: plain mean over all images in percent; ``"std"``:
         population standard deviation (``ddof=0``, as in 3DDFA) of the
         non-empty bin means in percent.
@@ -447,9 +450,9 @@ def summarize_by_yaw(values: ArrayLike, yaw_deg: ArrayLike) -> dict:
     Notes
     -----
     Empty bins (possible when evaluating a subset of AFLW2000-3D) get count 0
-    and mean NaN and are excluded from ``"mean"`` and ``"std"``; with all
-    three bins populated the result equals the published protocol. With no
-    images at all, every mean and the std are NaN. No warnings are emitted.
+    and mean NaN; the protocol mean is then undefined (NaN), as the published
+    numbers average exactly three bins. With no images at all, every mean and
+    the std are NaN. No warnings are emitted.
 
     Raises
     ------
@@ -476,10 +479,14 @@ def summarize_by_yaw(values: ArrayLike, yaw_deg: ArrayLike) -> dict:
         if count:
             bin_means.append(mean)
 
+    present = float(np.mean(bin_means)) if bin_means else math.nan
+    defined = len(bin_means) == len(YAW_BINS)
     return {
         "bins": per_bin,
         "count": int(v.size),
-        "mean": float(np.mean(bin_means)) if bin_means else math.nan,
+        "mean": present if defined else math.nan,
+        "defined": defined,
+        "mean_present_bins": present,
         "overall": float(v.mean() * 100.0) if v.size else math.nan,
         "std": float(np.std(bin_means)) if bin_means else math.nan,
     }

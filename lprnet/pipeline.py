@@ -283,8 +283,17 @@ def _asset_nme(folder: Path) -> float | None:
     return float(res["summary"]["nme_2d_sparse"]["mean"])
 
 
-def run_pipeline(out: Path, data_root: str | None = None, edge: EdgeSettings | None = None) -> dict:
-    """Run every stage that can run here and write ``report.md`` / ``report.json``."""
+def run_pipeline(
+    out: Path,
+    data_root: str | None = None,
+    edge: EdgeSettings | None = None,
+    aflw: str | None = None,
+) -> dict:
+    """Run every stage that can run here and write ``report.md`` / ``report.json``.
+
+    ``aflw``: the AFLW2000-3D folder the benchmark scores (default: the data directory's
+    ``AFLW2000/``, else its four ``samples/aflw2000``).
+    """
     out.mkdir(parents=True, exist_ok=True)
     try:
         base = data_dir(data_root)
@@ -293,8 +302,9 @@ def run_pipeline(out: Path, data_root: str | None = None, edge: EdgeSettings | N
         print(f"no data directory ({exc.args[0].splitlines()[0]}): data stages skipped")
     report: dict[str, Any] = {"data_dir": str(base) if base else None}
     sections = data_stages(out, base, data_root, report) if base else []
-    aflw = base / "samples" / "aflw2000" if base else None
-    aflw_dir = str(aflw) if aflw is not None and aflw.is_dir() else None
+    # the benchmark: the data dir's AFLW2000-3D images when it has them, else its four samples
+    found = [base / d for d in ("AFLW2000", "samples/aflw2000") if base and (base / d).is_dir()]
+    aflw_dir = aflw or (str(found[0]) if found else None)
     sections += edge_stages(out, report, aflw_dir, data_root, edge or EdgeSettings())
     write_json(out / "report.json", report)
     with atomic_open(out / "report.md") as f:

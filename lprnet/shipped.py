@@ -81,6 +81,47 @@ def unpack(name: str) -> Path:
     return target
 
 
+#: Training settings a shipped record copies from the run's configuration, when it has them.
+TRAINING_KEYS = (
+    "schedule",
+    "warmup_steps",
+    "optimizer",
+    "weight_decay",
+    "flip_prob",
+    "aug_scale",
+    "aug_fill",
+)
+
+
+def _init_of(init: str | None) -> dict | None:
+    """What a fine-tuned run started from: the name, and the training record of a shipped
+    model (its data and steps), so a chain of fine-tunes keeps its history."""
+    import json
+
+    if not init:
+        return None
+    path = RESOURCES / f"{init}.record.json"
+    if init in SHIPPED and path.is_file():
+        prev = json.loads(path.read_text())
+        train = prev.get("training", {})
+        keep = ("data", "steps", "batch_size", "lr", "seconds", "init")
+        return {"name": init, "sha256": prev.get("sha256"), **{k: train.get(k) for k in keep}}
+    run_record = Path(init).parent / "record.json"  # a run's best.keras / last.keras
+    if run_record.is_file():
+        prev = json.loads(run_record.read_text())
+        cfg = prev.get("config", {})
+        return {
+            "name": str(init),
+            "steps": prev.get("steps"),
+            "data": cfg.get("train"),
+            "lr": cfg.get("lr"),
+            "schedule": cfg.get("schedule"),
+            "seconds": round(prev.get("train_seconds", 0.0)),
+            "init": _init_of(cfg.get("init")),
+        }
+    return {"name": str(init)}
+
+
 def ship(
     run: str | os.PathLike,
     name: str,
@@ -100,7 +141,7 @@ def ship(
     import shutil
 
     from lprnet.errors import LprnetError
-    from lprnet.evaluation import aflw2000_faces, compact_summary, embedded_faces, evaluate
+    from lprnet.evaluation import aflw2000_benchmark, compact_summary, embedded_faces, evaluate
     from lprnet.fileio import write_json
     from lprnet.machine import describe
     from lprnet.predictors import load_predictor
@@ -159,6 +200,8 @@ def ship(
             "batch_size": record["config"]["batch_size"],
             "lr": record["config"]["lr"],
             "lr_halve_every_epochs": record["config"]["lr_halve_every"],
+            **{k: record["config"][k] for k in TRAINING_KEYS if k in record["config"]},
+            "init": _init_of(record["config"].get("init")),
             "augment": record["config"]["augment"],
             "seconds": round(record.get("train_seconds", 0.0)),
             "epochs": record["epochs"],
@@ -171,9 +214,11 @@ def ship(
     if aflw_dir:
         from lprnet.geometry.bfm import load_face_model  # dense truth of AFLW needs it
 
-        faces = aflw2000_faces(aflw_dir)
+        skipped: list[str] = []
+        faces = aflw2000_benchmark(aflw_dir, data_dir, skipped=skipped)
         shipped["eval_aflw2000"] = {
             "dir": Path(aflw_dir).name,
+            "skipped": skipped,
             **summary(faces, load_face_model(data_dir)),
         }
     # beside the stored file: lprnet_128.keras -> lprnet_128.record.json (prnet_256.fp16.npz too)

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lprnet.data.augment import AugmentConfig, augment, similarity_matrix
+from lprnet.data.augment import AugmentConfig, augment, mirror, similarity_matrix
 from lprnet.geometry.posmap import sample_bilinear
 from lprnet.tfenv import tf
 
@@ -184,3 +184,76 @@ def test_config_validation() -> None:
         AugmentConfig(occlusion_prob=1.5)
     with pytest.raises(ValueError, match="static square"):
         augment(tf.zeros((4, 5, 3)), tf.zeros((4, 5, 3)), tf.constant([0, 0]))
+
+
+def test_mirror_reverses_columns_and_x_and_is_an_involution() -> None:
+    image, posmap = _grid()
+    posmap[3, 5] = 0.0  # an empty UV pixel stays empty
+    img, pos = (t.numpy() for t in mirror(tf.constant(image), tf.constant(posmap)))
+    np.testing.assert_array_equal(img, image[:, ::-1])
+    valid = (posmap[:, ::-1] != 0).any(-1)
+    np.testing.assert_allclose(pos[..., 0], np.where(valid, N - 1 - posmap[:, ::-1, 0], 0))
+    np.testing.assert_array_equal(pos[..., 1:], posmap[:, ::-1, 1:])
+    assert (pos[3, N - 1 - 5] == 0).all()
+    back = mirror(tf.constant(img), tf.constant(pos))
+    np.testing.assert_allclose(back[1].numpy(), posmap, atol=1e-5)
+
+
+def test_flip_prob_mirrors_about_that_often_and_keeps_the_other_draws() -> None:
+    image, posmap = _grid()
+    plain = dataclasses.replace(GEOMETRY, rotation=0.0, translation=0.0, scale=(1.0, 1.0))
+    flips = dataclasses.replace(plain, flip_prob=0.5)
+    mirrored = 0
+    for k in range(40):
+        a, _ = _run(image, posmap, [k, 1], plain)
+        b, _ = _run(image, posmap, [k, 1], flips)
+        if not np.allclose(a, b):
+            np.testing.assert_allclose(b, a[:, ::-1], atol=1e-6)
+            mirrored += 1
+    assert 10 <= mirrored <= 30
+    with pytest.raises(ValueError, match="flip_prob"):
+        AugmentConfig(flip_prob=1.5)
+
+
+def test_mirrored_posmap_of_a_real_view_is_the_mirrored_face(face_model, layout256) -> None:
+    """BFM_UV is mirror-symmetric, so the mirrored posmap's landmarks are the mirrored 68
+    points with the left/right permutation, but for the few whose UV pixel is one pixel off
+    the mirror of its partner's (the midline ones sit on column 128 of 0..255)."""
+    from lprnet.data.w300 import flip_landmarks
+    from lprnet.geometry.posmap import landmarks, render_posmap
+
+    rng = np.random.default_rng(3)
+    verts = face_model.mean.reshape(-1, 3).astype(np.float64) * 1e-3
+    verts = verts * [1, -1, 1] + [128, 128, 0]
+    verts[:, 2] -= verts[:, 2].min()
+    verts[:, 0] += rng.normal(0, 0.01, len(verts))
+    pos = render_posmap(verts, layout256).astype(np.float32)
+    _, mpos = mirror(tf.zeros((256, 256, 3)), tf.constant(pos))
+    got = landmarks(mpos.numpy(), layout256)
+    want = flip_landmarks(landmarks(pos, layout256), 256)
+    err = np.linalg.norm(got[:, :2] - want[:, :2], axis=1)
+    kx, ky = layout256.keypoint_pixels
+    from lprnet.data.w300 import FLIP_68
+
+    f = list(FLIP_68)
+    odd = (kx + kx[f] != 255) | (ky != ky[f])  # UV pixels of these are not mirror images
+    assert odd.sum() == 14  # the midline points and the mouth corners
+    assert err[~odd].max() < 1e-3  # exact elsewhere
+    assert err[odd].max() < 4.0  # one UV pixel on a ~180 px wide face
+
+
+def test_reflect_fill_leaves_no_black_border() -> None:
+    """Zooming out leaves a black frame whose width gives the scale away (networks learn to
+    read it); the mirrored fill does not, and the posmap moves the same either way."""
+    image, posmap = _grid()
+    image = image + 0.1  # no pixel of the input is black
+    zoom_out = dataclasses.replace(GEOMETRY, rotation=0.0, translation=0.0, scale=(0.8, 0.8))
+    black_img, black_pos = _run(image, posmap, [3, 4], zoom_out)
+    mirror_cfg = dataclasses.replace(zoom_out, fill="reflect")
+    refl_img, refl_pos = _run(image, posmap, [3, 4], mirror_cfg)
+    assert (black_img[:4] == 0).all() and (black_img[:, -4:] == 0).all()
+    assert (refl_img > 0.05).all()
+    np.testing.assert_allclose(refl_img[16:48, 16:48], black_img[16:48, 16:48], atol=1e-6)
+    np.testing.assert_allclose(refl_pos, black_pos)
+    with pytest.raises(ValueError, match="fill"):
+        AugmentConfig(fill="wrap")

@@ -18,7 +18,13 @@ from lprnet.data.datasets import find_300wlp, find_aflw2000
 from lprnet.data.samples import make_sample, read_image_rgb
 from lprnet.data.verify import verify_shards
 from lprnet.errors import DataFormatError, LprnetError
-from lprnet.evaluation import aflw2000_faces, evaluate, fit_reference
+from lprnet.evaluation import (
+    aflw2000_benchmark,
+    aflw2000_faces,
+    evaluate,
+    fit_reference,
+    format_table,
+)
 from lprnet.geometry.uv import uv_layout
 
 pytestmark = pytest.mark.data
@@ -207,5 +213,54 @@ def test_eval_fit_reference_within_truncation(aflw_dir, face_model) -> None:
         aflw2000_faces(aflw_dir), fit_reference(face_model, 256), face_model, progress=False
     )
     s = result["summary"]["nme_2d_sparse"]
-    assert s["count"] == 4 and 0.3 < s["mean"] < 1.5  # percent: the 40/10 truncation
+    # the four samples have no |yaw| > 60 image: the protocol mean is undefined
+    assert s["count"] == 4 and not s["defined"] and np.isnan(s["mean"])
+    assert 0.3 < s["mean_present_bins"] < 1.5  # percent: the 40/10 truncation
     assert "nme_2d_dense" not in result["summary"]  # vacuous for the reference
+    table = format_table(result, references=True)
+    assert "undefined" in table and "a yaw bin has no image" in table
+    assert "published: PRNet (Feng et al., ECCV 2018)" in table and "3.62" in table
+
+
+def test_eval_survives_odd_mat_files_and_lists_them(aflw_dir, data_dir, face_model, tmp_path):
+    """A negative Pose_Para scale (image04157 of AFLW2000-3D) keeps the image on its pt3d_68;
+    an unreadable .mat or one without pt3d_68 is skipped and listed; nothing aborts."""
+    names = ["image00050", "image00081", "image00251", "image00430"]
+    folder = tmp_path / "aflw"
+    folder.mkdir()
+    for name in names:
+        (folder / f"{name}.jpg").symlink_to((aflw_dir / f"{name}.jpg").resolve())
+    mats = {n: sio.loadmat(aflw_dir / f"{n}.mat") for n in names}
+    mats["image00050"]["Pose_Para"][0, 6] *= -1  # negative scale
+    del mats["image00081"]["pt3d_68"]
+    for n in ("image00050", "image00081", "image00430"):
+        sio.savemat(
+            folder / f"{n}.mat", {k: v for k, v in mats[n].items() if not k.startswith("__")}
+        )
+    (folder / "image00251.mat").write_bytes(b"not a mat file")
+    skipped: list[str] = []
+    faces = aflw2000_faces(folder, skipped=skipped)
+    assert [f.name for f in faces] == ["image00050", "image00430"]
+    assert faces[0].params is None  # unusable fit, kept on its landmarks
+    np.testing.assert_allclose(
+        faces[0].gt_landmarks, read_params(aflw_dir / "image00050.mat").pt3d_68
+    )
+    assert len(skipped) == 2
+    assert any("image00081" in s and "pt3d_68" in s for s in skipped)
+    assert any("image00251" in s and "not a readable .mat" in s for s in skipped)
+    # with the protocol's npy ground truth the rows are found from the files' pt3d_68
+    faces = aflw2000_benchmark(folder, data_dir, skipped=[])
+    assert [f.name for f in faces] == ["image00050", "image00430"]
+    # bfm-fit needs the parameters: that image is listed, the rest is scored
+    result = evaluate(faces, fit_reference(face_model, 256), face_model, progress=False)
+    assert result["images"] == 1 and "image00050" in result["skipped"][0]
+    # a network has dense output for every image; dense truth exists only with parameters
+    from lprnet.evaluation import Prediction, dense_ground_truth
+
+    def net(face):
+        dense = dense_ground_truth(faces[1], face_model, 64)
+        return Prediction(face.gt_landmarks + 1.0, dense, 64)
+
+    result = evaluate(faces, net, face_model, progress=False)
+    assert result["summary"]["nme_2d_sparse"]["count"] == 2
+    assert result["summary"]["nme_3d_dense"]["count"] == 1

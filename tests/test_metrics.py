@@ -252,14 +252,15 @@ def test_summarize_by_yaw_mean_of_bin_means() -> None:
     assert out["std"] == pytest.approx(np.std([2.0, 4.0, 7.0]))
 
 
-def test_summarize_by_yaw_empty_bin_is_nan_and_excluded() -> None:
+def test_summarize_by_yaw_empty_bin_makes_the_protocol_mean_undefined() -> None:
     values = np.array([0.02, 0.04, 0.10])
     yaws = np.array([10.0, -20.0, 70.0])
     out = m.summarize_by_yaw(values, yaws)
     mid = out["bins"]["(30, 60]"]
     assert mid["count"] == 0
     assert math.isnan(mid["mean"])
-    assert out["mean"] == pytest.approx((3.0 + 10.0) / 2.0)
+    assert math.isnan(out["mean"]) and out["defined"] is False
+    assert out["mean_present_bins"] == pytest.approx((3.0 + 10.0) / 2.0)
     assert out["std"] == pytest.approx(3.5)
     assert out["overall"] == pytest.approx(16.0 / 3.0)
 

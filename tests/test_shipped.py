@@ -92,8 +92,12 @@ def test_packed_fp16_weights_rebuild_the_model(tmp_path, monkeypatch) -> None:
     assert path.parent == tmp_path / "cache" / "models" and path.suffix == ".keras"
     rebuilt = tf_keras.models.load_model(path, compile=False)
     from export.parity import embedded_crops
+    from lprnet.geometry.uv_tables import uv_tables
 
     x = embedded_crops(128, 8).images  # faces in [0, 1]: where the parity bound is measured
-    diff = np.abs(rebuilt(x).numpy() - original(x).numpy()).max() * 128 * 1.1
-    assert diff < 1.0, diff  # crop pixels: the fp16 export parity bound
+    diff = np.abs(rebuilt(x).numpy() - original(x).numpy()) * 128 * 1.1
+    # on the face's UV pixels: outside them the loss weight is 0 and the output means nothing
+    # (the retrained lprnet_128 moves up to 2.8 px there, 0.21 px on the face)
+    face = diff.reshape(len(x), -1, 3)[:, uv_tables(128).face_indices]
+    assert face.max() < 1.0, face.max()  # crop pixels: the fp16 export parity bound
     assert shipped.resolve_model("lprnet_128") == path  # cached, not rebuilt

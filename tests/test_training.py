@@ -17,7 +17,7 @@ from lprnet.errors import LprnetError
 from lprnet.stopsignals import stop_signals_interrupt
 from lprnet.training.config import TrainConfig
 from lprnet.training.loss import weighted_posmap_loss
-from lprnet.training.trainer import HalvingSchedule, train
+from lprnet.training.trainer import HalvingSchedule, WarmupCosine, train
 
 pytestmark = pytest.mark.data
 
@@ -57,6 +57,55 @@ def test_learning_rate_halves_every_five_epochs() -> None:
     assert [float(s(k)) for k in (0, 49, 50, 99, 100)] == pytest.approx(
         [1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5]
     )
+
+
+def _slim_config(shards: Path, data_dir: Path, tmp_path: Path, **kw) -> TrainConfig:
+    """A one-epoch run of the small slim design on the sample shards."""
+    return TrainConfig(
+        model="lprnet_128_slim",
+        train=[(str(shards), 1.0)],
+        out=str(tmp_path / "run"),
+        epochs=1,
+        data_dir=str(data_dir),
+        **kw,
+    )
+
+
+def test_warmup_cosine_schedule() -> None:
+    s = WarmupCosine(1e-3, warmup=10, total=110)
+    lr = [float(s(k)) for k in (0, 5, 10, 60, 110, 200)]
+    assert lr == pytest.approx([0.0, 5e-4, 1e-3, 1e-3 * (0.01 + 0.99 * 0.5), 1e-5, 1e-5])
+
+
+def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> None:
+    """--init loads a trained model's weights layer by layer; a wrong design is refused."""
+    from lprnet.models.registry import build_model
+    from lprnet.training.trainer import load_initial_weights
+
+    src = build_model("lprnet_128_slim")
+    src.save(tmp_path / "src.keras")
+    model = build_model("lprnet_128_slim")
+    x = np.random.default_rng(0).random((1, 128, 128, 3), np.float32)
+    assert not np.allclose(model(x).numpy(), src(x).numpy())
+    load_initial_weights(model, str(tmp_path / "src.keras"))
+    np.testing.assert_allclose(model(x).numpy(), src(x).numpy(), atol=1e-6)
+    with pytest.raises(LprnetError, match="other shapes|no layer"):
+        load_initial_weights(build_model("lprnet_128_slim_w075"), str(tmp_path / "src.keras"))
+    cfg = _slim_config(
+        shards128,
+        data_dir,
+        tmp_path,
+        steps_per_epoch=2,
+        init=str(tmp_path / "src.keras"),
+        schedule="cosine",
+        warmup_steps=1,
+        optimizer="adamw",
+        flip_prob=0.5,
+        aug_fill="reflect",
+        aug_scale=(0.9, 1.1),
+    )
+    record = train(cfg, progress=False)
+    assert record["steps"] == 2 and record["config"]["optimizer"] == "adamw"
 
 
 def test_skip_replays_the_same_batches(shards128: Path) -> None:
@@ -99,11 +148,11 @@ def test_killed_mid_epoch_resumes_to_the_same_step_count(shards128, data_dir, tm
     record = train(config, resume=True, progress=False)
     assert record["steps"] == 6
     assert [e["epoch"] for e in record["epochs"]] == [1, 2]
-    assert all(np.isfinite(e["val_nme_2d"]) for e in record["epochs"]), record["epochs"]
-    assert all(
-        np.isfinite(e["aflw_nme_2d"]) and np.isfinite(e["aflw_nme_3d_dense"])
-        for e in record["epochs"]
-    )
+    # the four AFLW2000-3D samples fill two yaw bins: no protocol mean (null), a 2-bin one apart
+    undefined = [e["val_nme_2d"] is None or np.isnan(e["val_nme_2d"]) for e in record["epochs"]]
+    assert all(undefined), record["epochs"]
+    assert all(np.isfinite(e["val_nme_2d_present"]) for e in record["epochs"])
+    assert all(np.isfinite(e["aflw_nme_2d_present"]) for e in record["epochs"])
     assert (tmp_path / "run" / "best.keras").is_file()
     assert json.loads((tmp_path / "run" / "record.json").read_text())["steps"] == 6
     # a finished run resumed again does nothing and says so through the same record
@@ -185,3 +234,11 @@ def test_ship_a_run_with_its_record(shards128, data_dir, tmp_path, monkeypatch) 
     assert saved["sha256"] == rec["sha256"]
     with pytest.raises(LprnetError, match="--name must be one of"):
         shipped.ship(tmp_path / "run", "resnet")
+
+
+def test_jit_that_cannot_compile_is_one_clear_error(shards128, data_dir, tmp_path) -> None:
+    """XLA on CPU has no ResizeNearestNeighborGrad (the decoder's upsampling): --jit says so
+    in one line instead of a TensorFlow traceback."""
+    cfg = _slim_config(shards128, data_dir, tmp_path, steps_per_epoch=1, jit_compile=True)
+    with pytest.raises(LprnetError, match="--jit: XLA cannot compile"):
+        train(cfg, progress=False)

@@ -56,6 +56,15 @@ def _field(mat: dict, key: str, path: Path, sizes: tuple[int, ...]) -> np.ndarra
     return arr
 
 
+def _load_mat(path: Path) -> dict:
+    try:
+        return sio.loadmat(path)
+    except Exception as exc:  # scipy raises many types for a corrupt file
+        raise DataFormatError(
+            f"{path}: not a readable .mat file ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
 def read_params(path: str | os.PathLike) -> FaceParams:
     """Read a 300W-LP / AFLW2000-3D ``.mat`` file.
 
@@ -65,12 +74,7 @@ def read_params(path: str | os.PathLike) -> FaceParams:
         Unreadable file, or a field missing or of the wrong size (the message names both).
     """
     path = Path(path)
-    try:
-        mat = sio.loadmat(path)
-    except Exception as exc:  # scipy raises many types for a corrupt file
-        raise DataFormatError(
-            f"{path}: not a readable .mat file ({type(exc).__name__}: {exc})"
-        ) from exc
+    mat = _load_mat(path)
     pose = _field(mat, "Pose_Para", path, (7,)).reshape(-1)
     if pose[6] <= 0:
         raise DataFormatError(f"{path}: Pose_Para scale (7th value) must be > 0, got {pose[6]}")
@@ -79,3 +83,28 @@ def read_params(path: str | os.PathLike) -> FaceParams:
     pt3d = _field(mat, "pt3d_68", path, (204,)).reshape(3, 68).T if "pt3d_68" in mat else None
     pt2d = np.asarray(mat["pt2d"], np.float64) if "pt2d" in mat else None
     return FaceParams(pose=pose, shape=shape, expression=exp, pt3d_68=pt3d, pt2d=pt2d)
+
+
+def read_ground_truth(path: str | os.PathLike) -> tuple[np.ndarray, float | None]:
+    """Only what the AFLW2000-3D protocol needs from a ``.mat``: ``pt3d_68`` and the yaw.
+
+    For files whose fitted parameters :func:`read_params` refuses (one AFLW2000-3D file has a
+    negative ``Pose_Para`` scale): the landmarks are still the benchmark's ground truth.
+
+    Returns
+    -------
+    pt3d_68 : (68, 3) float64, image pixels
+    yaw : float or None
+        Degrees, from ``Pose_Para`` when it has 7 finite values.
+
+    Raises
+    ------
+    DataFormatError
+        Unreadable file, or ``pt3d_68`` missing / of the wrong size / not finite.
+    """
+    path = Path(path)
+    mat = _load_mat(path)
+    pt3d = _field(mat, "pt3d_68", path, (204,)).reshape(3, 68).T
+    pose = np.asarray(mat.get("Pose_Para", []), np.float64).reshape(-1)
+    yaw = float(np.degrees(pose[1])) if pose.size == 7 and np.isfinite(pose).all() else None
+    return pt3d, yaw

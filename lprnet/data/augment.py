@@ -48,6 +48,17 @@ class AugmentConfig:
         Range of the occluder's area as a fraction of the crop area.
     occlusion_aspect : (float, float)
         Range of the occluder's height / width ratio (drawn log-uniformly).
+    flip_prob : float
+        Probability of a horizontal mirror (0 disables it; PRNet has none). Exact for this UV
+        layout: BFM_UV is mirror-symmetric (``u(sym(i)) = 1 - u(i)`` to 3e-4 px at 256 over
+        BFM_info's 26,720 symmetric vertex pairs), so the mirrored posmap is the mirrored
+        columns with x -> n - 1 - x (14 of the 68 keypoint pixels, the midline ones and the
+        mouth corners, are one UV pixel off their partner's mirror).
+    fill : {"constant", "reflect"}
+        What the warp shows outside the crop: black (PRNet's), or the crop mirrored at its
+        border. A black border gives the zoom-out scale away (its width is ``(1 - s) n / 2``):
+        networks trained so read it, and on real crops, which have none, regress to the mean
+        scale of the borderless zoom-ins.
     """
 
     rotation: float = 45.0
@@ -57,6 +68,8 @@ class AugmentConfig:
     occlusion_prob: float = 0.5
     occlusion_area: tuple[float, float] = (0.02, 0.2)
     occlusion_aspect: tuple[float, float] = (0.3, 3.3)
+    flip_prob: float = 0.0
+    fill: str = "constant"
 
     def __post_init__(self) -> None:
         def check(name: str, lo: float, hi: float, low: float) -> None:
@@ -73,6 +86,10 @@ class AugmentConfig:
             raise ValueError(
                 f"AugmentConfig.occlusion_prob must be in [0, 1]: {self.occlusion_prob}"
             )
+        if self.fill not in ("constant", "reflect"):
+            raise ValueError(f"AugmentConfig.fill must be 'constant' or 'reflect': {self.fill!r}")
+        if not 0.0 <= self.flip_prob <= 1.0:
+            raise ValueError(f"AugmentConfig.flip_prob must be in [0, 1]: {self.flip_prob}")
         if self.occlusion_area[1] > 1.0:
             raise ValueError("AugmentConfig.occlusion_area: max must be <= 1")
 
@@ -147,8 +164,9 @@ def random_similarity(seed, config: AugmentConfig, size: int):
     return similarity_matrix(angle, scale, shift[0], shift[1], size), scale
 
 
-def warp_image(image, matrix, size: int | None = None):
-    """Warp images by a similarity (bilinear, zero outside): ``out(M p) = image(p)``.
+def warp_image(image, matrix, size: int | None = None, fill: str = "constant"):
+    """Warp images by a similarity (bilinear): ``out(M p) = image(p)``; outside the input,
+    zero (``fill="constant"``) or the input mirrored at its border (``"reflect"``).
 
     Parameters
     ----------
@@ -174,7 +192,7 @@ def warp_image(image, matrix, size: int | None = None):
         output_shape=out_hw,
         fill_value=0.0,
         interpolation="BILINEAR",
-        fill_mode="CONSTANT",
+        fill_mode=fill.upper(),
     )
     return out[0] if single else out
 
@@ -288,8 +306,19 @@ def occlude(image, seed, config: AugmentConfig):
     return tf.cond(apply, fill, lambda: image)
 
 
+def mirror(image, posmap):
+    """The horizontally mirrored example: image columns reversed, posmap columns reversed with
+    x -> n - 1 - x (all-zero pixels stay zero). Exact for a mirror-symmetric UV layout."""
+    size = image.shape[1]
+    posmap = tf.convert_to_tensor(posmap, tf.float32)[:, ::-1]
+    valid = tf.reduce_any(posmap != 0, axis=-1, keepdims=True)
+    flipped = tf.concat([(size - 1) - posmap[..., :1], posmap[..., 1:]], axis=-1)
+    return image[:, ::-1], tf.where(valid, flipped, tf.zeros_like(flipped))
+
+
 def augment(image, posmap, seed, config: AugmentConfig | None = None):
-    """PRNet's augmentation of one example: similarity warp, colour scale, occlusion.
+    """PRNet's augmentation of one example: similarity warp, colour scale, occlusion, and an
+    optional mirror (``config.flip_prob``).
 
     Parameters
     ----------
@@ -320,11 +349,18 @@ def augment(image, posmap, seed, config: AugmentConfig | None = None):
         raise ValueError(f"augment: image needs a static square shape, got {image.shape}")
     seed = tf.cast(seed, tf.int64)  # int32 and int64 seeds of equal value draw the same
     s = tf.random.experimental.stateless_split(seed, 3)
+    if config.flip_prob > 0:  # its own stream: the other draws are those of flip_prob=0
+        u = tf.random.stateless_uniform((), tf.random.experimental.stateless_fold_in(seed, 7))
+        image, posmap = tf.cond(
+            u < config.flip_prob,
+            lambda: mirror(image, posmap),
+            lambda: (image, tf.convert_to_tensor(posmap, tf.float32)),
+        )
 
     matrix, scale = random_similarity(s[0], config, size)
     geometric = config.rotation > 0 or config.translation > 0 or tuple(config.scale) != (1.0, 1.0)
     if geometric:
-        image = warp_image(image, matrix)
+        image = warp_image(image, matrix, fill=config.fill)
         posmap = transform_posmap(posmap, matrix, scale)
     else:
         posmap = tf.convert_to_tensor(posmap, tf.float32)
@@ -341,6 +377,7 @@ __all__ = [
     "FILLS",
     "AugmentConfig",
     "augment",
+    "mirror",
     "occlude",
     "random_similarity",
     "similarity_matrix",

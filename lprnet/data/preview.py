@@ -71,17 +71,35 @@ def _caption(name: str, yaw: float, width: int) -> np.ndarray:
     return strip
 
 
-def _examples(shards_path: Path, count: int, augment: bool, seed: int, config):
-    from lprnet.data.shards import read_shards
+def _selected(shards_path: Path, count: int, prefix: str, every: int):
+    """The first ``count`` of every ``every``-th sample named ``prefix*``; only the chosen
+    ones are decoded (a name is parsed without its images)."""
+    from lprnet.data.shards import feature_spec, parse_example, shard_files
+    from lprnet.tfenv import tf
 
+    spec = {"name": feature_spec()["name"]}
+    files = [str(f) for f in shard_files(shards_path)]
+    records = (r for f in files for r in tf.data.TFRecordDataset(f, buffer_size=1 << 20))
+    named = (
+        r
+        for r in records
+        if tf.io.parse_single_example(r, spec)["name"].numpy().decode().startswith(prefix)
+    )
+    for r in itertools.islice(named, 0, count * every, every):
+        yield {k: v.numpy() for k, v in parse_example(r).items()}
+
+
+def _examples(
+    shards_path: Path, count: int, augment: bool, seed: int, config, prefix: str = "", every=1
+):
     if not augment:
-        for ex in itertools.islice(read_shards(shards_path), count):
+        for ex in _selected(shards_path, count, prefix, every):
             yield ex["image"], ex["posmap"], ex
         return
     from lprnet.data.augment import augment as augment_example
     from lprnet.tfenv import tf
 
-    for i, ex in enumerate(itertools.islice(read_shards(shards_path), count)):
+    for i, ex in enumerate(_selected(shards_path, count, prefix, every)):
         example_seed = tf.constant([seed, i], tf.int64)
         image, posmap = augment_example(ex["image"], ex["posmap"], example_seed, config)
         image = np.round(image.numpy() * 255.0).astype(np.uint8)
@@ -97,6 +115,8 @@ def contact_sheet(
     seed: int = 0,
     data_dir: str | os.PathLike | None = None,
     config=None,
+    prefix: str = "",
+    every: int = 1,
 ) -> Path:
     """Write a PNG grid of the first ``count`` samples of a shard folder, landmarks drawn.
 
@@ -119,6 +139,10 @@ def contact_sheet(
         Face-model data directory (default ``$LPRNET_DATA``), for the UV keypoint pixels.
     config : AugmentConfig, optional
         Augmentation ranges (default: PRNet's).
+    prefix : str
+        Only samples whose name starts with it (e.g. ``helen/`` of a 300W profile).
+    every : int
+        Take every ``every``-th of those (spread over more faces than the first few).
 
     Returns
     -------
@@ -130,11 +154,13 @@ def contact_sheet(
     from lprnet.geometry.posmap import landmarks
     from lprnet.geometry.uv import uv_layout
 
-    if count < 1 or columns < 1:
-        raise LprnetError(f"count and columns must be >= 1, got {count} and {columns}")
+    if count < 1 or columns < 1 or every < 1:
+        raise LprnetError(
+            f"count, columns and every must be >= 1, got {count}, {columns} and {every}"
+        )
     model = load_face_model(None if data_dir is None else str(data_dir))
     tiles = []
-    for image, posmap, ex in _examples(Path(shards), count, augment, seed, config):
+    for image, posmap, ex in _examples(Path(shards), count, augment, seed, config, prefix, every):
         n = image.shape[0]
         if tiles and n != tiles[0].shape[1]:
             raise DataFormatError(
@@ -145,7 +171,8 @@ def contact_sheet(
         name = Path(ex["name"].decode(errors="replace")).name
         tiles.append(np.concatenate([tile, _caption(name, float(ex["pose"][1]), n)], 0))
     if not tiles:
-        raise DataFormatError(f"{shards}: no samples to preview")
+        what = f" named {prefix}*" if prefix else ""
+        raise DataFormatError(f"{shards}: no samples{what} to preview")
     cols = min(columns, len(tiles))
     rows = -(-len(tiles) // cols)
     th, tw = tiles[0].shape[:2]
@@ -162,4 +189,52 @@ def contact_sheet(
     return out
 
 
-__all__ = ["CAPTION_HEIGHT", "GROUPS", "contact_sheet", "draw_landmarks"]
+def shard_yaws(folders: list[str | os.PathLike]) -> np.ndarray:
+    """(M,) yaw in degrees of every sample of shard folders (only the ``pose`` feature is
+    parsed: no image is decoded)."""
+    from lprnet.data.shards import feature_spec, shard_files
+    from lprnet.tfenv import tf
+
+    spec = {"pose": feature_spec()["pose"]}
+    yaws = []
+    for folder in folders:
+        files = [str(f) for f in shard_files(folder)]
+        ds = tf.data.TFRecordDataset(files).batch(1024)
+        for batch in ds:
+            yaws.append(tf.io.parse_example(batch, spec)["pose"].numpy()[:, 1])
+    return np.concatenate(yaws) if yaws else np.zeros(0)
+
+
+def yaw_histogram(
+    folders: list[str | os.PathLike], out: str | os.PathLike, title: str = "", step: float = 5.0
+) -> dict[str, int]:
+    """Plot the yaw histogram of shard folders to a PNG; returns the counts per yaw bin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yaw = shard_yaws(folders)
+    edges = np.arange(-90 - step / 2, 90 + step, step)
+    fig, ax = plt.subplots(figsize=(7, 2.8), dpi=110)
+    ax.hist(np.clip(yaw, -90, 90), bins=edges, color="#4477aa")
+    ax.set_xlabel("yaw (degrees)")
+    ax.set_ylabel("views")
+    ax.set_title(title or f"{len(yaw):,} views")
+    fig.tight_layout()
+    out = Path(out)
+    with atomic_open(out, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+    bins = np.digitize(np.abs(yaw), [30.0, 60.0], right=True)
+    return {k: int((bins == i).sum()) for i, k in enumerate(("<=30", "30-60", ">60"))}
+
+
+__all__ = [
+    "CAPTION_HEIGHT",
+    "GROUPS",
+    "contact_sheet",
+    "draw_landmarks",
+    "shard_yaws",
+    "yaw_histogram",
+]

@@ -109,12 +109,26 @@ class KerasModel:
         shape_out = [d if d is not None else -1 for d in net.output_shape]
         self.resolution = _check_shapes(path, [shape_in], [shape_out])
         self._batch = _fixed_batch(net.input_shape[0])
+        self._call = None
+
+    def _graph(self):
+        """The network as one traced graph: batch-1 calls run ~10x faster than eager."""
+        if self._call is None:
+            from lprnet.tfenv import tf
+
+            n = self.resolution
+            self._call = tf.function(
+                lambda x: self._net(x, training=False),
+                input_signature=[tf.TensorSpec((None, n, n, 3), tf.float32)],
+            )
+        return self._call
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         x = _check_batch(batch, self.resolution)
         step = self._batch or max(len(x), 1)
+        call = self._graph()
         outs = [
-            np.asarray(self._net(x[i : i + step], training=False), np.float32)
+            np.asarray(call(np.asarray(x[i : i + step], np.float32)), np.float32)
             for i in range(0, len(x), step)
         ]
         return np.concatenate(outs) if outs else np.zeros_like(x)

@@ -42,13 +42,19 @@ def landmarked_faces(roots: Sequence[str | os.PathLike]):
     return faces
 
 
+def contour_of(face) -> str:
+    """AFLW2000-3D's ``pt3d_68`` are fixed model vertices (no silhouette update); every 2D
+    annotation follows the jaw silhouette."""
+    return "fixed" if face.source == "aflw2000-3d" else "silhouette"
+
+
 def fit_face(face, model, image_height: int, data_dir: str | None = None):
-    """Fit the 3DMM to a landmarked face; AFLW2000-3D's ``pt3d_68`` are fixed model vertices
-    (no silhouette update), every 2D annotation follows the jaw silhouette."""
+    """Fit the 3DMM to a landmarked face (jaw correspondence: :func:`contour_of`)."""
     from lprnet.geometry.fitting import fit_landmarks
 
-    contour = "fixed" if face.source == "aflw2000-3d" else "silhouette"
-    return fit_landmarks(face.landmarks, model, image_height, contour=contour, root=data_dir)
+    return fit_landmarks(
+        face.landmarks, model, image_height, contour=contour_of(face), root=data_dir
+    )
 
 
 def build_texture_bank(

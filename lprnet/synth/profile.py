@@ -14,11 +14,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 from scipy.spatial import cKDTree
+from tqdm import tqdm
 
 from lprnet.data import shards
 from lprnet.data.annotations import FaceParams
@@ -33,8 +35,8 @@ from lprnet.render.zbuffer import composite
 
 #: Absolute yaws (degrees) a face is profiled to, on both sides.
 DEFAULT_YAWS = (0, 15, 30, 45, 60, 75, 90)
-#: Largest rotation applied to one face (degrees): beyond it most of the view is invented.
-MAX_ROTATION = 60.0
+#: Largest rotation applied to one face (degrees): 300W-LP turns frontal faces to +-90.
+MAX_ROTATION = 90.0
 #: Smallest change of yaw worth a new view (degrees).
 MIN_ROTATION = 10.0
 
@@ -168,50 +170,144 @@ class ProfileJob:
     roots: tuple[str, ...]
     size: int
     data_dir: str | None
+    source: str = "photos"  # "photos" (any landmark files) or "300w" (its subset layout)
+    subsets: tuple[str, ...] | None = None
 
 
 @lru_cache(maxsize=2)
-def _faces(roots: tuple[str, ...]):
+def _faces(roots: tuple[str, ...], source: str = "photos", subsets: tuple[str, ...] | None = None):
     from lprnet.synth.bank import MIN_FACE_PX, landmarked_faces
 
-    faces = landmarked_faces(roots)
+    if source == "300w":
+        from lprnet.data.w300 import find_300w
+
+        faces = [f for r in roots for f in find_300w(r, subsets)]
+    else:
+        faces = landmarked_faces(roots)
     return [f for f in faces if np.sqrt(np.prod(np.ptp(f.landmarks, 0))) >= MIN_FACE_PX]
 
 
-@lru_cache(maxsize=4)
-def _fitted(roots: tuple[str, ...], index: int, data_dir: str | None):
-    """(image, params, per-vertex texture colours) of face ``index``: cached per worker."""
+def _face_image(face, flip: bool):
+    """(image, face) of a landmarked face, both mirrored when ``flip`` (300W-LP's ``_Flip``)."""
+    from lprnet.data.landmarks import LandmarkedFace
     from lprnet.data.samples import read_image_rgb
+    from lprnet.data.w300 import flip_landmarks
+
+    image = read_image_rgb(face.image_path)
+    if not flip:
+        return image, face
+    image = np.ascontiguousarray(image[:, ::-1])
+    pts = flip_landmarks(face.landmarks, image.shape[1])
+    return image, LandmarkedFace(face.image_path, pts, face.name + "_Flip", face.source)
+
+
+@lru_cache(maxsize=4)
+def _fitted(job: ProfileJob, index: int, flip: bool = False):
+    """(face, image, params, per-vertex texture colours) of face ``index``: cached per worker."""
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
     from lprnet.synth.bank import fit_face
     from lprnet.synth.texture import TEXTURE_SIZE, photo_texture, vertex_albedo
 
-    face = _faces(roots)[index]
-    model = load_face_model(data_dir)
-    image = read_image_rgb(face.image_path)
-    params = fit_face(face, model, image.shape[0], data_dir)
+    image, face = _face_image(_faces(job.roots, job.source, job.subsets)[index], flip)
+    model = load_face_model(job.data_dir)
+    params = fit_face(face, model, image.shape[0], job.data_dir)
     tex_layout = uv_layout(model, TEXTURE_SIZE)
     texture, _ = photo_texture(image, params, model, tex_layout)
     return face, image, params, vertex_albedo(texture, tex_layout)
 
 
+#: ``flip`` option -> which of (original, mirrored) each face is profiled as.
+FLIP_MODES = {"off": (False,), "also": (False, True), "only": (True,)}
+#: The ``source`` feature of the views of each input kind.
+_SHARD_SOURCE = {"photos": "profile", "300w": "300w"}
+
+
+def _view_name(face_name: str, yaw: float) -> str:
+    return f"{face_name}@yaw{yaw:+.0f}"
+
+
 def _encode_view(
-    item: tuple[int, float], job: ProfileJob
+    item: tuple[int, float, bool], job: ProfileJob
 ) -> tuple[str, dict[str, Any] | None, str]:
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
 
-    index, yaw = item
-    name = f"face{index:04d}@yaw{yaw:+.0f}"
+    index, yaw, flip = item
+    name = _view_name(f"face{index:04d}{'_Flip' if flip else ''}", yaw)
     try:
-        face, image, params, colors = _fitted(job.roots, index, job.data_dir)
-        name = f"{face.name}@yaw{yaw:+.0f}"
+        face, image, params, colors = _fitted(job, index, flip)
+        name = _view_name(face.name, yaw)
         model = load_face_model(job.data_dir)
         sample = profile_view(image, params, yaw, model, uv_layout(model, job.size), colors, name)
-        return name, shards.encode_sample(sample, "profile"), ""
+        return name, shards.encode_sample(sample, _SHARD_SOURCE[job.source]), ""
     except Exception as exc:  # listed in index.json, never fatal
         return name, None, f"{type(exc).__name__}: {exc}"
+
+
+def fit_nme(face, params: FaceParams, model: FaceModel, image_height: int, data_dir=None) -> float:
+    """Fit quality of one face: mean 2D distance between the fitted model's landmarks (jaw on
+    the silhouette, as annotated) and the annotation, over sqrt(w * h) of the annotation box."""
+    from lprnet.geometry.fitting import get_fitter
+    from lprnet.synth.bank import contour_of
+
+    fitted = get_fitter(model, data_dir).landmarks(params, image_height, contour_of(face))
+    gt = np.asarray(face.landmarks, np.float64)[:, :2]
+    norm = float(np.sqrt(np.prod(np.ptp(gt, 0))))
+    return float(np.linalg.norm(fitted - gt, axis=1).mean() / norm)
+
+
+def _plan(job: ProfileJob, yaws: Sequence[float], flip: str):
+    """Every view to render, ``(face index, yaw, flip)``, and the fit report of every face."""
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.synth.bank import fit_face
+
+    faces = _faces(job.roots, job.source, job.subsets)
+    model = load_face_model(job.data_dir)
+    items: list[tuple[int, float, bool]] = []
+    keys: list[str] = []
+    fits: list[dict[str, Any]] = []
+    for i, face in enumerate(tqdm(faces, desc="fit", unit="face", leave=False)):
+        for mirrored in FLIP_MODES[flip]:
+            try:  # the fitted yaw decides the new yaws (fast: ~ms a face)
+                image, f = _face_image(face, mirrored)
+                params = fit_face(f, model, image.shape[0], job.data_dir)
+            except Exception as exc:  # unreadable image: listed, not fatal
+                why = f"{type(exc).__name__}: {exc}"
+                fits.append({"name": face.name, "flip": mirrored, "error": why})
+                continue
+            fits.append(
+                {
+                    "name": f.name,
+                    "flip": mirrored,
+                    "yaw": round(float(params.angles_degrees[1]), 2),
+                    "fit_nme": fit_nme(f, params, model, image.shape[0], job.data_dir),
+                }
+            )
+            for t in target_yaws(float(params.angles_degrees[1]), yaws):
+                items.append((i, round(t, 1), mirrored))
+                keys.append(_view_name(f.name, round(t, 1)))
+    return items, keys, fits
+
+
+def fit_report(fits: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Fit NME (percent) per 300W subset (mirrored faces apart): count, mean, median, p90."""
+    from lprnet.data.w300 import subset_of
+
+    groups: dict[str, list[float]] = {}
+    for f in fits:
+        if "fit_nme" in f:
+            key = (subset_of(f["name"]) or "all") + (" (mirrored)" if f["flip"] else "")
+            groups.setdefault(key, []).append(f["fit_nme"])
+    return {
+        k: {
+            "faces": len(v),
+            "mean": round(100 * float(np.mean(v)), 3),
+            "median": round(100 * float(np.median(v)), 3),
+            "p90": round(100 * float(np.percentile(v, 90)), 3),
+        }
+        for k, v in groups.items()
+    }
 
 
 def profile_shards(
@@ -223,28 +319,38 @@ def profile_shards(
     workers: int | None = None,
     shard_size: int = 500,
     progress: bool = True,
+    source: str = "photos",
+    subsets: Sequence[str] | None = None,
+    flip: str = "off",
 ) -> dict[str, Any]:
-    """Profile every landmarked face under ``roots`` to ``yaws`` and write the views as shards."""
-    from lprnet.data.samples import read_image_rgb
-    from lprnet.geometry.bfm import load_face_model
-    from lprnet.synth.bank import fit_face
+    """Profile every landmarked face under ``roots`` to ``yaws`` and write the views as shards.
+
+        ``source="300w"`` reads ``roots`` as 300W downloads (:func:`lprnet.data.w300.find_300w`,
+        only ``subsets`` when given); ``flip="also"`` adds every face mirrored (300W-LP's ``_Flip``
+    folders), ``"only"`` writes just the mirrored faces. The
+        fit quality of every face goes to ``fit.json`` beside the shards.
+    """
+    from lprnet.fileio import write_json
 
     check_size(size)
+    if source not in ("photos", "300w"):
+        raise ValueError(f"source must be 'photos' or '300w', got {source!r}")
     key = tuple(str(os.path.abspath(r)) for r in roots)
-    faces = _faces(key)
-    model = load_face_model(data_dir)
-    items: list[tuple[int, float]] = []
-    for i, face in enumerate(faces):  # the fitted yaw decides the new yaws (fast: ~ms a face)
-        h = read_image_rgb(face.image_path).shape[0]
-        yaw0 = float(fit_face(face, model, h, data_dir).angles_degrees[1])
-        items += [(i, round(t, 1)) for t in target_yaws(yaw0, yaws)]
-    job = ProfileJob(key, size, data_dir)
+    job = ProfileJob(key, size, data_dir, source, tuple(subsets) if subsets else None)
+    if flip not in FLIP_MODES:
+        raise ValueError(f"flip must be one of {sorted(FLIP_MODES)}, got {flip!r}")
+    items, keys, fits = _plan(job, yaws, flip)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    write_json(Path(out) / "fit.json", {"by_subset": fit_report(fits), "faces": fits})
+    header = {"source": "profile", "size": size, "yaws": list(map(float, yaws))}
+    if source == "300w":
+        header.update(input="300w", subsets=list(job.subsets or []), flip=flip)
     return write_shards(
         items,
-        [f"{faces[i].name}@{t}" for i, t in items],
+        keys,
         partial(_encode_view, job=job),
         out,
-        header={"source": "profile", "size": size, "yaws": list(map(float, yaws))},
+        header=header,
         shard_size=shard_size,
         workers=workers,
         progress=progress,

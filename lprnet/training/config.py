@@ -26,6 +26,22 @@ class TrainConfig:
         Stop at this global step (a time-boxed run); resumable like any other stop.
     checkpoint_every : int
         Steps between checkpoints (a killed run loses at most this many).
+    schedule : {"halving", "cosine"}
+        ``halving``: ``lr`` halved every ``lr_halve_every`` epochs (PRNet's); ``cosine``: linear
+        warm-up over ``warmup_steps``, then cosine decay to 1% of ``lr`` at the last step.
+    optimizer : {"adam", "adamw"}
+        AdamW uses the decoupled ``weight_decay``.
+    init : str, optional
+        Start from the weights of this model file or shipped model (fine-tuning).
+    flip_prob : float
+        Probability of mirroring a training example (:class:`lprnet.data.augment.AugmentConfig`).
+    aug_scale : (float, float)
+        Range of the augmentation's scale (PRNet: 0.9-1.2).
+    aug_fill : {"constant", "reflect"}
+        What the augmentation's warp shows outside the crop (see
+        :class:`lprnet.data.augment.AugmentConfig`).
+    jit_compile : bool
+        Compile the training step with XLA.
     strategy : {"auto", "default", "mirrored", "multiworker"}
         ``auto``: MultiWorkerMirroredStrategy when ``TF_CONFIG`` is set, MirroredStrategy with
         several GPUs, else the default strategy.
@@ -42,6 +58,15 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 1e-4
     lr_halve_every: int = 5
+    schedule: str = "halving"
+    warmup_steps: int = 0
+    optimizer: str = "adam"
+    weight_decay: float = 1e-4
+    init: str | None = None
+    jit_compile: bool = False
+    flip_prob: float = 0.0
+    aug_scale: tuple[float, float] = (0.9, 1.2)
+    aug_fill: str = "constant"
     seed: int = 0
     augment: bool = True
     checkpoint_every: int = 500

@@ -43,6 +43,66 @@ class HalvingSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"lr": self.lr, "steps_per_epoch": self.steps_per_epoch, "every": self.every}
 
 
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to ``lr`` over ``warmup`` steps, then a cosine decay to
+    ``lr * final`` at step ``total`` (and flat after it)."""
+
+    def __init__(self, lr: float, warmup: int, total: int, final: float = 0.01):
+        self.lr, self.warmup, self.total, self.final = lr, warmup, total, final
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warm = step / max(self.warmup, 1)
+        t = tf.clip_by_value((step - self.warmup) / max(self.total - self.warmup, 1), 0.0, 1.0)
+        cos = self.final + (1 - self.final) * 0.5 * (1 + tf.cos(math.pi * t))
+        return self.lr * tf.where(step < self.warmup, warm, cos)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "warmup": self.warmup, "total": self.total, "final": self.final}
+
+
+def make_schedule(config: TrainConfig, steps_per_epoch: int, total: int):
+    """The learning-rate schedule of ``config.schedule`` (``halving``: PRNet's; ``cosine``:
+    warm-up + cosine over the run's ``total`` steps)."""
+    if config.schedule == "halving":
+        return HalvingSchedule(config.lr, steps_per_epoch, config.lr_halve_every)
+    if config.schedule == "cosine":
+        return WarmupCosine(config.lr, config.warmup_steps, total)
+    raise LprnetError(f"unknown --schedule {config.schedule!r}; choose halving or cosine")
+
+
+def make_optimizer(config: TrainConfig, schedule):
+    """Adam (PRNet's) or AdamW with decoupled ``weight_decay``."""
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=schedule)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
+    raise LprnetError(f"unknown --optimizer {config.optimizer!r}; choose adam or adamw")
+
+
+def load_initial_weights(model, init: str) -> None:
+    """Start from the weights of a trained model (a ``.keras`` / ``.h5`` file or a shipped
+    name such as ``lprnet_128``), layer by layer; a layer whose shapes differ is an error."""
+    from lprnet.shipped import resolve_model
+
+    path = resolve_model(init)
+    if not path.exists():
+        raise LprnetError(f"--init {init}: no such model file or shipped model")
+    source = keras.models.load_model(path, compile=False)
+    by_name = {layer.name: layer for layer in source.layers}
+    moved = 0
+    for layer in model.layers:
+        if not layer.weights or layer.name not in by_name:
+            continue
+        src = by_name[layer.name].get_weights()
+        if [w.shape for w in src] != [w.shape for w in layer.get_weights()]:
+            raise LprnetError(f"--init {path}: layer {layer.name} has other shapes than the model")
+        layer.set_weights(src)
+        moved += 1
+    if moved == 0:
+        raise LprnetError(f"--init {path}: no layer of the model found in it (other design?)")
+
+
 def save_model_atomic(model, path: Path, **kwargs) -> None:
     """``model.save(**kwargs)`` to a temporary name, then rename over ``path``."""
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
@@ -69,9 +129,19 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
             "lr_halve_every",
             "steps_per_epoch",
             "augment",
+            "schedule",
+            "warmup_steps",
+            "optimizer",
+            "weight_decay",
+            "init",
+            "flip_prob",
+            "aug_scale",
+            "aug_fill",
         )
         new = json.loads(json.dumps(config.to_dict()))
-        diff = [k for k in keys if old.get(k) != new.get(k)]
+        # a run saved before a setting existed ran with its default
+        default = json.loads(json.dumps(TrainConfig().to_dict()))
+        diff = [k for k in keys if old.get(k, default.get(k)) != new.get(k)]
         if diff:
             raise LprnetError(f"--resume with different settings than {saved}: {', '.join(diff)}")
 
@@ -83,6 +153,7 @@ def train(
 
     ``on_step(step)`` is called after every step (tests use it to simulate a kill).
     """
+    from lprnet.data.augment import AugmentConfig
     from lprnet.data.pipeline import count_examples, make_dataset
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
@@ -109,8 +180,8 @@ def train(
     strategy = make_strategy(config.strategy)
     with strategy.scope():
         model = build_model(config.model)
-        schedule = HalvingSchedule(config.lr, spe, config.lr_halve_every)
-        optimizer = keras.optimizers.Adam(learning_rate=schedule)
+        schedule = make_schedule(config, spe, total)
+        optimizer = make_optimizer(config, schedule)
         best = tf.Variable(math.inf, dtype=tf.float32, trainable=False, name="best_nme")
     size = int(model.input_shape[1])
     loss_fn = weighted_posmap_loss(uv_layout(face_model, size).weight_mask)
@@ -119,6 +190,8 @@ def train(
     manager = tf.train.CheckpointManager(checkpoint, str(ckpt_dir), max_to_keep=3)
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    elif config.init:
+        load_initial_weights(model, config.init)
     step = int(optimizer.iterations.numpy())
     record_path = out / "record.json"
     record = (
@@ -142,6 +215,9 @@ def train(
         batch_size=config.batch_size,
         size=size,
         augment=config.augment,
+        config=AugmentConfig(
+            flip_prob=config.flip_prob, scale=tuple(config.aug_scale), fill=config.aug_fill
+        ),
         seed=config.seed,
         repeat=True,
         skip=step * config.batch_size,
@@ -150,7 +226,7 @@ def train(
     validator = Validator(config, face_model, size)
     writer = tf.summary.create_file_writer(str(out / "tensorboard")) if chief else None
 
-    @tf.function
+    @tf.function(jit_compile=config.jit_compile or None)
     def train_step(batch):
         def replica_step(image, target):
             with tf.GradientTape() as tape:
@@ -169,7 +245,7 @@ def train(
     started, running = time.perf_counter(), []
     try:
         while step < total:
-            loss = float(train_step(next(iterator)))
+            loss = float(_run_step(train_step, next(iterator), config.jit_compile))
             step += 1
             running.append(loss)
             bar.update(1)
@@ -210,6 +286,22 @@ def train(
     return record
 
 
+def _run_step(train_step, batch, jit: bool):
+    """One training step; an XLA compile failure becomes one clear line."""
+    if not jit:
+        return train_step(batch)
+    try:
+        return train_step(batch)
+    except tf.errors.InvalidArgumentError as exc:
+        if "XLA" not in str(exc) and "jit" not in str(exc).lower():
+            raise
+        first = next((ln for ln in str(exc).splitlines() if "unsupported" in ln.lower()), "")
+        raise LprnetError(
+            "--jit: XLA cannot compile this model's training step here "
+            f"({first.strip()[:300] or type(exc).__name__}); run without --jit"
+        ) from None
+
+
 def _end_epoch(step, spe, losses, model, validator, best, writer) -> dict[str, Any]:
     metrics = {
         "epoch": math.ceil(step / spe),
@@ -217,7 +309,13 @@ def _end_epoch(step, spe, losses, model, validator, best, writer) -> dict[str, A
         "train_loss": float(np.mean(losses)) if losses else None,
     }
     metrics.update(validator(model))
-    score = metrics.get("val_nme_2d", metrics.get("aflw_nme_2d"))
+    # the checkpoint is chosen on the validation shards (AFLW2000-3D only without them), by the
+    # protocol mean, or by the mean of the bins present when a bin is empty
+    keys = ("val_nme_2d", "val_nme_2d_present", "aflw_nme_2d", "aflw_nme_2d_present")
+    finite = [
+        metrics[k] for k in keys if isinstance(metrics.get(k), float) and math.isfinite(metrics[k])
+    ]
+    score = finite[0] if finite else None
     if score is not None and score < float(best.numpy()):
         best.assign(score)
         metrics["is_best"] = True

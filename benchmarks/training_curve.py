@@ -1,0 +1,78 @@
+"""Validation and AFLW2000-3D NME against training samples seen, from training records.
+
+    python benchmarks/training_curve.py RUN/record.json [RUN2/record.json[:START] ...] --out c.png
+
+``:START`` shifts a run that was initialised from another run's weights by the samples that
+run had already seen, so a chain of stages reads as one curve.
+
+Every epoch of ``lprnet train`` records the validation NME (``--val`` shards) and, with
+``--aflw``, the AFLW2000-3D protocol NME; this plots both against ``step * batch size``, one
+line pair per run, so schedules and data mixes compare at equal samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lprnet.fileio import atomic_open
+
+
+def curve(record: dict, start: int = 0) -> dict[str, list[float]]:
+    """``samples``, ``val`` and ``aflw`` per recorded epoch (NaN where a metric is missing)."""
+    batch = int(record["config"]["batch_size"])
+    rows = record["epochs"]
+    nan = float("nan")
+    return {
+        "samples": [start + e["step"] * batch for e in rows],
+        "val": [e.get("val_nme_2d", nan) for e in rows],
+        "aflw": [e.get("aflw_nme_2d", nan) for e in rows],
+    }
+
+
+def plot(records: dict[str, tuple[dict, int]], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    for k, (name, (record, start)) in enumerate(records.items()):
+        c = curve(record, start)
+        color = f"C{k}"
+        ax.plot(c["samples"], c["aflw"], "o-", color=color, label=f"{name}: AFLW2000-3D")
+        ax.plot(c["samples"], c["val"], "s--", color=color, alpha=0.6, label=f"{name}: val")
+    ax.set_xlabel("training samples seen")
+    ax.set_ylabel("68-point 2D NME (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_open(out, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("records", nargs="+", help="record.json of training runs [:START samples]")
+    p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    args = p.parse_args(argv)
+    records = {}
+    for spec in args.records:
+        path, _, start = spec.partition(":")
+        records[Path(path).parent.name] = (json.loads(Path(path).read_text()), int(start or 0))
+    print(f"wrote {plot(records, args.out)}")
+    for name, (record, start) in records.items():
+        c = curve(record, start)
+        for s, v, a in zip(c["samples"], c["val"], c["aflw"], strict=True):
+            print(f"{name:<28}{s:>10,}  val {v:6.2f}  aflw {a:6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
