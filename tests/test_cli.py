@@ -146,6 +146,7 @@ def test_pipeline_times_only_thread_counts_the_machine_has() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # every stage end to end: ~10 min on a 2-core AVX2 machine
 def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
     quick = ["--prune-steps", "8", "--qat-steps", "4", "--runs", "5", "--threads", "1"]
     quick += ["--aflw", str(data_dir / "samples" / "aflw2000")]  # the 995 take too long here
