@@ -17,7 +17,9 @@ HEADLINE = "nme_2d_sparse"
 def evaluate_subjects(
     subjects, faces_by_set: dict[str, list], face_model=None, progress: bool = True
 ) -> dict[str, dict[str, Any]]:
-    """``result[key][set]`` = compact summary (:func:`lprnet.evaluation.compact_summary`).
+    """``result[key][set]`` = compact summary (:func:`lprnet.evaluation.compact_summary`),
+    or ``result[key] = {"error": message}`` for a subject that could not be evaluated (the
+    others still are).
 
     Untrained stand-ins are skipped (their accuracy means nothing).
     """
@@ -33,15 +35,21 @@ def evaluate_subjects(
             # a TF.js folder: its graph and decoded weights in TensorFlow, batch 1 in-process
             # (export parity measures it within 0.002 px of TF.js-wasm; a Node process per
             # face would take minutes)
-            predictor = network_predictor(load_artifact(s.path, tfjs_runtime="tensorflow"))
-            by_path[str(s.path)] = {
-                name: compact_summary(
-                    evaluate(
-                        faces, predictor, face_model if name != "embedded" else None, progress=False
+            try:
+                predictor = network_predictor(load_artifact(s.path, tfjs_runtime="tensorflow"))
+                by_path[str(s.path)] = {
+                    name: compact_summary(
+                        evaluate(
+                            faces,
+                            predictor,
+                            face_model if name != "embedded" else None,
+                            progress=False,
+                        )
                     )
-                )
-                for name, faces in faces_by_set.items()
-            }
+                    for name, faces in faces_by_set.items()
+                }
+            except Exception as exc:  # one broken subject is a failed row, not a lost report
+                by_path[str(s.path)] = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
         out[s.key] = by_path[str(s.path)]
     return out
 

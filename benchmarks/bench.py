@@ -52,8 +52,14 @@ def run_bench(
     data_dir: str | None = None,
     measure_memory: bool = True,
     progress: bool = True,
+    prnet_exports: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """Measure everything and write ``report.{json,md}`` and ``pareto.png`` into ``out``."""
+    """Measure everything and write ``report.{json,md}`` and ``pareto.png`` into ``out``.
+
+    ``prnet_exports``: (format, precision) pairs PRNet is first exported to (into ``exports``,
+    parity-checked; kept when already there), so that L-PRNet rows get a same-runtime,
+    same-precision PRNet row to be compared with (:func:`like_for_like`).
+    """
     from lprnet.evaluation import aflw2000_benchmark, embedded_faces
     from lprnet.machine import describe
 
@@ -61,12 +67,28 @@ def run_bench(
     out = Path(out)
     machine = describe()
     t_start = time.perf_counter()
+    if prnet_exports and exports:
+        from export.api import export_many
+        from export.manifest import read_manifest
+
+        have = {
+            (a["model"]["name"], a["format"], a["precision"])
+            for a in read_manifest(exports)["artifacts"]
+        }
+        todo = [p for p in prnet_exports if (Path(prnet).stem, *p) not in have]
+        if todo:
+            say(f"exporting {prnet} to {', '.join(f'{f} {p}' for f, p in todo)}")
+            export_many(prnet, todo, exports, strict=False, progress=progress)
     prnet_s, float_s = reference_subjects(float_model, prnet, out)
     subjects = [prnet_s, float_s]
     if exports:
         if not (Path(exports) / "manifest.json").is_file():
             raise LprnetError(f"--exports {exports}: no manifest.json (run `lprnet export`)")
-        subjects += export_subjects(exports, (float_s.params, float_s.gmac))
+        facts = {s.model: (s.params, s.gmac) for s in (prnet_s, float_s)}
+        # an export of a QAT / pruned L-PRNet has the float network's shape
+        for name in _lprnet_variants(exports):
+            facts.setdefault(name, facts[float_s.model])
+        subjects += export_subjects(exports, facts)
     keys = [s.key for s in subjects]
     if len(set(keys)) != len(keys):
         raise LprnetError(f"two subjects share a name: {keys}")
@@ -119,6 +141,7 @@ def run_bench(
             if "median_ms" in v and "median_ms" in ref_ms.get(t, {})
         }
         rows.append(row)
+    like_for_like(rows, prnet_s.model)
     return {
         "schema": SCHEMA,
         "machine": machine,
@@ -132,3 +155,34 @@ def run_bench(
         "rows": rows,
         "seconds": round(time.perf_counter() - t_start, 1),
     }
+
+
+def _lprnet_variants(exports: str | os.PathLike) -> set[str]:
+    """Model names in an export folder other than PRNet's (QAT, pruned L-PRNets)."""
+    from export.manifest import read_manifest
+
+    return {
+        a["model"]["name"]
+        for a in read_manifest(exports)["artifacts"]
+        if not a["model"]["name"].startswith("prnet")
+    }
+
+
+def like_for_like(rows: list[dict[str, Any]], prnet_model: str) -> None:
+    """Give every L-PRNet row the speed-up over the PRNet row of the same runtime and
+    precision (``speedup_like_for_like = {"vs": key, "<threads>": ratio}``), when the report
+    has one: the model-vs-model number, unlike ``speedup_vs_prnet`` (vs PRNet in Keras)."""
+    prnet = {
+        (r["format"], r["precision"], r["runtime"]): r for r in rows if r["model"] == prnet_model
+    }
+    for r in rows:
+        ref = prnet.get((r["format"], r["precision"], r["runtime"]))
+        if r["model"] == prnet_model or ref is None:
+            r["speedup_like_for_like"] = None
+            continue
+        ratios = {
+            t: ref["latency"][t]["median_ms"] / v["median_ms"]
+            for t, v in r["latency"].items()
+            if "median_ms" in v and "median_ms" in ref["latency"].get(t, {})
+        }
+        r["speedup_like_for_like"] = {"vs": ref["key"], **ratios} if ratios else None

@@ -18,6 +18,17 @@ def _threads(text: str) -> list[int]:
     return values
 
 
+def _pair(text: str) -> tuple[str, str]:
+    from lprnet.errors import LprnetError
+
+    fmt, sep, precision = text.partition(":")
+    if not sep or not fmt or not precision:
+        raise LprnetError(
+            f"--prnet-exports: expected FORMAT:PRECISION (e.g. tflite:int8), got {text!r}"
+        )
+    return fmt, precision
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from benchmarks.bench import run_bench
     from benchmarks.report import markdown, write_report
@@ -32,6 +43,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         aflw_dir=args.aflw,
         data_dir=args.data_dir,
         measure_memory=not args.no_memory,
+        prnet_exports=[_pair(t) for t in args.prnet_exports],
     )
     paths = write_report(report, args.out)
     print(markdown(report))
@@ -51,8 +63,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     checks = compare(load_report(args.baseline), load_report(args.candidate), limits)
     failed = [c for c in checks if not c["ok"]]
     print(format_checks(checks, only_failed=args.only_failed))
+    unmade = [c for c in failed if "reason" in c]
     if failed:
-        print(f"{len(failed)} of {len(checks)} checks regressed")
+        print(
+            f"{len(failed)} of {len(checks)} checks failed"
+            + (f" ({len(unmade)} could not be made: {unmade[0]['reason']})" if unmade else "")
+        )
+        return 1
+    if not checks:
+        print("no check was made (every limit is off): nothing gated")
         return 1
     print(f"all {len(checks)} checks passed")
     return 0
@@ -72,6 +91,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", type=int, default=50, help="timed runs per model and threads")
     p.add_argument("--aflw", help="AFLW2000-3D folder: NME there (else the embedded set)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
+    p.add_argument(
+        "--prnet-exports",
+        nargs="*",
+        default=["tflite:fp32", "tflite:int8", "onnx:fp32"],
+        metavar="FORMAT:PRECISION",
+        help="export PRNet to these first (into --exports) for the like-for-like rows "
+        "(default: tflite:fp32 tflite:int8 onnx:fp32; none: give the flag alone)",
+    )
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
     p.set_defaults(func=_cmd_bench)
 

@@ -63,27 +63,52 @@ def _worker(conn, threads: int) -> None:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+class WorkerDied(RuntimeError):
+    """The worker process exited (a runtime crashed it) or did not answer in time."""
+
+
+#: Seconds a worker may take to open a model, and per timed call.
+LOAD_TIMEOUT_S = 300.0
+RUN_TIMEOUT_S = 60.0
+
+
 class Worker:
     """A spawned process holding models opened with ``threads`` threads."""
 
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, target: Callable = _worker):
         ctx = mp.get_context("spawn")
-        self.threads = threads
+        self.threads, self.target = threads, target
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, threads), daemon=True)
+        self.proc = ctx.Process(target=target, args=(child, threads), daemon=True)
         self.proc.start()
 
-    def call(self, *msg):
-        self.conn.send(msg)
-        status, value = self.conn.recv()
+    def call(self, *msg, timeout: float | None = None):
+        """Send one command and wait for its answer.
+
+        Raises
+        ------
+        RuntimeError
+            The command failed in the worker (the worker lives on).
+        WorkerDied
+            The worker crashed or did not answer within ``timeout`` seconds (it is killed).
+        """
+        try:
+            self.conn.send(msg)
+            if not self.conn.poll(timeout):
+                self.proc.kill()
+                raise WorkerDied(f"no answer in {timeout:.0f} s (killed)")
+            status, value = self.conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            self.proc.join(timeout=5)
+            raise WorkerDied(f"the worker process died (exit code {self.proc.exitcode})") from None
         if status != "ok":
             raise RuntimeError(value)
         return value
 
     def close(self) -> None:
         try:
-            self.call("stop")
-        except (OSError, EOFError, RuntimeError):
+            self.call("stop", timeout=10)
+        except (OSError, RuntimeError):
             pass
         self.proc.join(timeout=10)
         if self.proc.is_alive():
@@ -110,6 +135,7 @@ def measure(
     warmup: int = 5,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    worker: Callable = _worker,
 ) -> dict[str, dict[str, Any]]:
     """Time every model at every thread count, interleaved.
 
@@ -120,32 +146,61 @@ def measure(
     runs : int
         Timed calls per (model, threads), at least; rounded up to whole rounds.
 
+    worker : callable
+        The worker process' main function (:func:`_worker`; tests put in a faulty one).
+
     Returns
     -------
     dict
         ``result[key][str(threads)]`` = :func:`summarize` of the times plus ``load_ms``, or
-        ``{"error": message}`` when the model could not be opened or run there.
+        ``{"error": message}`` when the model could not be opened or run there, crashed its
+        worker process (which is restarted for the other models) or did not answer in time.
     """
     rounds = max(1, -(-runs // per_round))
     result: dict[str, dict[str, Any]] = {k: {} for k in models}
-    workers = {t: Worker(t) for t in threads}
+    workers = {t: Worker(t, worker) for t in threads}
     times: dict[tuple[str, int], list[float]] = {}
+
+    def load(t: int, key: str) -> None:
+        load_ms = workers[t].call("load", key, str(models[key]), warmup, timeout=LOAD_TIMEOUT_S)
+        result[key][str(t)] = {"load_ms": load_ms}
+
+    def fail(t: int, key: str, exc: Exception) -> None:
+        """Record the error; after a crash, a fresh worker reopens the models still timed."""
+        result[key][str(t)] = {"error": str(exc)}
+        times.pop((key, t), None)
+        if isinstance(exc, WorkerDied):
+            workers[t].close()
+            workers[t] = Worker(t, worker)
+            for k, tt in list(times):
+                if tt == t:
+                    try:
+                        workers[t].call("load", k, str(models[k]), 0, timeout=LOAD_TIMEOUT_S)
+                    except RuntimeError as again:  # WorkerDied included
+                        fail(t, k, again)
+
     try:
-        for t, w in workers.items():
-            for key, path in models.items():
+        for t in threads:
+            for key in models:
                 try:
-                    load_ms = w.call("load", key, str(path), warmup)
+                    load(t, key)
                 except RuntimeError as exc:
-                    result[key][str(t)] = {"error": str(exc)}
+                    fail(t, key, exc)
                     continue
                 times[(key, t)] = []
-                result[key][str(t)] = {"load_ms": load_ms}
         rng = random.Random(seed)
-        pairs = list(times)
         for r in range(rounds):
+            pairs = list(times)
             rng.shuffle(pairs)
             for key, t in pairs:
-                times[(key, t)] += workers[t].call("run", key, per_round)
+                if (key, t) not in times:  # failed earlier in this round
+                    continue
+                try:
+                    ms = workers[t].call("run", key, per_round, timeout=RUN_TIMEOUT_S * per_round)
+                except RuntimeError as exc:
+                    fail(t, key, exc)
+                    continue
+                times[(key, t)] += ms
             if progress:
                 progress(f"latency round {r + 1}/{rounds}")
     finally:

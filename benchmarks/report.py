@@ -30,13 +30,15 @@ def markdown(report: dict[str, Any]) -> str:
         "| model | format | precision | size KB | gzip KB | sparsity | NME % "
         "| drift vs float | drift vs PRNet | "
         + " | ".join(f"ms {t}T" for t in threads)
-        + f" | speed-up vs PRNet ({threads[0]}T) | peak MB |"
+        + f" | speed-up vs PRNet Keras ({threads[0]}T) | vs PRNet, same runtime + precision"
+        f" ({threads[0]}T) | peak MB |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in report["rows"]:
         lat = r["latency"]
         ms = [_f(lat.get(str(t), {}).get("median_ms"), ".2f") for t in threads]
         sp = r["speedup_vs_prnet"].get(str(threads[0]))
+        lfl = (r.get("speedup_like_for_like") or {}).get(str(threads[0]))
         lines.append(
             f"| {r['model']}{'' if r['trained'] else ' (untrained)'} | {_format(r)} "
             f"| {r['precision']} | {r['bytes'] / 1024:.0f} | {r['gzip_bytes'] / 1024:.0f} "
@@ -46,20 +48,64 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {_pct(r['drift_vs_prnet'])} | "
             + " | ".join(ms)
             + f" | {_f(sp, '.1f')}{'' if sp is None else 'x'} "
+            f"| {_f(lfl, '.1f')}{'' if lfl is None else 'x'} "
             f"| {_f(r['memory'].get('peak_mb'), '.0f')} |"
         )
     m = report["machine"]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    missing = not_measured(report)
     notes = [
         "",
         f"NME: mean 2D sparse NME (%) on the {ds} set ({report['settings']['faces'][ds]} faces); "
         "drift relative to the float L-PRNet and to PRNet measured in this run. ms: batch-1 "
         f"median of {report['settings']['runs']} interleaved runs (p90 in the JSON). "
-        "Speed-up: PRNet fp32 Keras median / the row's median, same thread count, same run.",
+        "Speed-up: PRNet fp32 Keras median / the row's median, same thread count, same run "
+        "(runtime and model differ); same runtime + precision: the PRNet export timed in the "
+        "same runtime at the same precision (the model-vs-model ratio).",
+        *headline_speedup(report),
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, Python {m['python']}; {pk}; "
         f"load average at start {m.get('load_average')}.",
     ]
+    if missing:
+        notes += ["", "Not measured (a dash in the table):"]
+        notes += [f"- {what}: {why}" for what, why in missing]
     return "\n".join(lines + notes) + "\n"
+
+
+def headline_speedup(report: dict[str, Any]) -> list[str]:
+    """The like-for-like headline: the best int8 TFLite L-PRNet against PRNet int8 TFLite in
+    the same LiteRT process (one line, or none when either was not measured)."""
+    t = str(report["settings"]["threads"][0])
+    rows = [
+        r
+        for r in report["rows"]
+        if r["format"] == "tflite"
+        and r["precision"] == "int8"
+        and (r.get("speedup_like_for_like") or {}).get(t)
+        and r["nme"] is not None
+    ]
+    if not rows:
+        return []
+    best = min(rows, key=lambda r: r["nme"])
+    lfl = best["speedup_like_for_like"]
+    return [
+        f"Headline: {best['key']} is {lfl[t]:.1f}x faster than {lfl['vs']} ({t} thread, "
+        "LiteRT + XNNPACK int8 both)."
+    ]
+
+
+def not_measured(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(what, why)`` for every latency or accuracy the report lacks, one line per reason
+    (e.g. every browser row of a machine without Chromium shares one)."""
+    reasons: dict[str, list[str]] = {}
+    for r in report["rows"]:
+        for t, v in r["latency"].items():
+            if "error" in v:
+                reasons.setdefault(v["error"], []).append(f"{r['key']} latency {t}T")
+        acc = r.get("accuracy") or {}
+        if "error" in acc:
+            reasons.setdefault(acc["error"], []).append(f"{r['key']} accuracy")
+    return [(", ".join(what), why) for why, what in reasons.items()]
 
 
 def pareto_plot(report: dict[str, Any], path: str | os.PathLike) -> Path | None:

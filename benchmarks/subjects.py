@@ -139,8 +139,13 @@ def make_subject(
     return subject
 
 
-def export_subjects(folder: str | os.PathLike, facts: tuple[int, float] | None) -> list[Subject]:
-    """Every artifact an export folder's manifest lists (parity-failed ones included)."""
+def export_subjects(
+    folder: str | os.PathLike, facts: dict[str, tuple[int, float]] | None = None
+) -> list[Subject]:
+    """Every artifact an export folder's manifest lists (parity-failed ones included).
+
+    ``facts``: (params, GMAC) of each source network by model name (an artifact of a model
+    not listed gets none)."""
     from export.manifest import read_manifest
 
     folder = Path(folder)
@@ -152,7 +157,12 @@ def export_subjects(folder: str | os.PathLike, facts: tuple[int, float] | None) 
         if not path.exists():
             continue
         s = make_subject(
-            path, a["model"]["name"], a["format"], a["precision"], "artifact", facts=facts
+            path,
+            a["model"]["name"],
+            a["format"],
+            a["precision"],
+            "artifact",
+            facts=(facts or {}).get(a["model"]["name"]),
         )
         s.extra["parity"] = a.get("parity")
         if a["format"] != "tfjs":

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from lprnet.errors import LprnetError
-from lprnet.fileio import atomic_open
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "android_assets"
 LITERT_VERSION = "1.4.1"  # com.google.ai.edge.litert:litert, Interpreter API, minSdk 21
@@ -68,12 +68,53 @@ def _check_camera_input(meta: dict, path: Path) -> None:
         )
 
 
+def _parity_failed(artifact: Path) -> bool:
+    """Whether the export manifest beside ``artifact`` records a failed parity check."""
+    from export.manifest import read_manifest
+
+    try:
+        entries = read_manifest(artifact.parent)["artifacts"]
+    except LprnetError:
+        return False
+    return any(
+        a["name"] == artifact.name and a.get("parity") and not a["parity"].get("passed", True)
+        for a in entries
+    )
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Replace the folder ``out`` by ``staging`` (a sibling): ``out`` moves aside, ``staging``
+    takes its name, the old set is removed. A crash between the two renames leaves the old set
+    whole beside it (``.<name>.old``), which :func:`_recover` puts back."""
+    old = out.parent / f".{out.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(out: Path) -> None:
+    """Undo an interrupted :func:`write_android_assets`: drop a half-written staging folder and
+    restore a set that was moved aside but never replaced."""
+    for staging in out.parent.glob(f".{out.name}.staging-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+    old = out.parent / f".{out.name}.old"
+    if old.is_dir() and not out.exists():
+        os.replace(old, out)
+
+
 def write_android_assets(
     out_dir: str | os.PathLike = DEFAULT_DIR,
     artifact: str | os.PathLike | None = None,
     check_count: int = 64,
 ) -> list[Path]:
-    """Write the .tflite, ``<name>.json`` and ``README.md`` into ``out_dir``.
+    """Write the .tflite, ``<name>.json`` and ``README.md`` into ``out_dir`` as one unit.
+
+    The new set is written into a sibling staging folder and renamed into place only when
+    complete (checks included), so a crash at any point leaves the previous set whole. An
+    artifact whose export manifest records a failed parity check is refused.
 
     Parameters
     ----------
@@ -81,7 +122,7 @@ def write_android_assets(
         Usually the repository's ``android_assets/``.
     artifact : path, optional
         An int8 .tflite with uint8 I/O and lprnet metadata (:func:`export.api.export_model`);
-        default: the shipped lprnet_128's, from :func:`export.api.ensure_artifact`.
+        default: the shipped int8 default's, from :func:`export.api.ensure_artifact`.
     check_count : int
         For a shipped model, run :func:`check_android_assets` on this many crops and put the
         numbers into the README (0: skip).
@@ -89,15 +130,16 @@ def write_android_assets(
     Returns
     -------
     list of Path
-        The files written.
+        The files written (under ``out_dir``).
     """
     from export.manifest import sha256_file
     from export.metadata import read_tflite, write_compact_json
+    from lprnet.shipped import INT8_DEFAULT, SHIPPED
 
     if artifact is None:
         from export.api import ensure_artifact
 
-        artifact = ensure_artifact("lprnet_128", "tflite", "int8")
+        artifact = ensure_artifact(INT8_DEFAULT, "tflite", "int8")
     artifact = Path(artifact)
     if not artifact.is_file():
         raise LprnetError(f"{artifact}: no such .tflite file")
@@ -105,28 +147,31 @@ def write_android_assets(
     if meta is None:
         raise LprnetError(f"{artifact}: no lprnet metadata (export it with lprnet export)")
     _check_camera_input(meta, artifact)
+    if _parity_failed(artifact):
+        raise LprnetError(
+            f"{artifact}: its export failed the parity check (see {artifact.parent}/manifest.json)"
+            ": not released to the Android assets"
+        )
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model_file = f"{meta['name']}-int8.tflite"
-    target = out / model_file
-    if artifact.resolve() != target.resolve():
-        with atomic_open(target, "wb") as f, open(artifact, "rb") as src:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _recover(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        model_file = f"{meta['name']}-int8.tflite"
+        with open(staging / model_file, "wb") as f, open(artifact, "rb") as src:
             shutil.copyfileobj(src, f)
-    spec = android_spec(meta, model_file, sha256_file(target), target.stat().st_size)
-    write_compact_json(out / spec_name(meta), spec)
-    with atomic_open(out / "README.md", "w") as f:
-        f.write(readme(spec))
-    from lprnet.shipped import SHIPPED
-
-    written = [target, out / spec_name(meta), out / "README.md"]
-    for old in [*out.glob("*.tflite"), *out.glob("*.json")]:
-        if old not in written:  # the folder holds one model: drop the one this replaces
-            old.unlink()
-    if check_count and meta["name"] in SHIPPED:
-        measured = check_android_assets(out, count=check_count)
-        with atomic_open(out / "README.md", "w") as f:
-            f.write(readme(spec, measured))
-    return written
+        target = staging / model_file
+        spec = android_spec(meta, model_file, sha256_file(target), target.stat().st_size)
+        write_compact_json(staging / spec_name(meta), spec)
+        measured = None
+        if check_count and meta["name"] in SHIPPED:
+            measured = check_android_assets(staging, count=check_count)
+        (staging / "README.md").write_text(readme(spec, measured))
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [out / model_file, out / spec_name(meta), out / "README.md"]
 
 
 # --------------------------------------------------------------------------- #
@@ -205,10 +250,10 @@ def check_android_assets(
     from ai_edge_litert.interpreter import Interpreter
 
     from export.api import load_source
-    from export.quiet import quiet
     from lprnet.data.embedded import load_embedded_set
     from lprnet.geometry import crop
     from lprnet.metrics import bbox_size
+    from lprnet.quiet import quiet
 
     folder = Path(folder)
     specs = [p for p in folder.glob("*.json") if p.name != "package.json"]

@@ -5,8 +5,9 @@
 >>> path = ensure_artifact("lprnet_128", "onnx", "fp32")   # exported once, then reused
 
 ``model`` is a shipped name (``lprnet_128``), a ``.keras`` / ``.h5`` path or a
-``tf_keras.Model``. Calibration (int8) defaults to :data:`CALIBRATION_COUNT` evenly spaced crops
-of the embedded set at the model's resolution; parity runs on all of its crops.
+``tf_keras.Model``. Calibration (int8) defaults to the embedded set's calibration split (at most
+:data:`CALIBRATION_COUNT` evenly spaced crops) at the model's resolution, never its scored split;
+parity runs on all of its crops.
 """
 
 from __future__ import annotations
@@ -143,8 +144,9 @@ def load_source(model) -> Source:
 def calibration_images(n: int, calibration=None) -> np.ndarray:
     """(N, n, n, 3) float32 in [0, 1] for int8 calibration.
 
-    ``calibration``: None (:data:`CALIBRATION_COUNT` embedded crops), an int (that many), or
-    an array of crops (uint8 0-255 or float 0-1).
+    ``calibration``: None (:data:`CALIBRATION_COUNT` crops of the embedded set's calibration
+    split, or all of it when it has fewer), an int (that many), or an array of crops (uint8
+    0-255 or float 0-1).
     """
     from export.parity import embedded_crops
 
@@ -152,7 +154,7 @@ def calibration_images(n: int, calibration=None) -> np.ndarray:
         count = CALIBRATION_COUNT if calibration is None else int(calibration)
         if count < 1:
             raise LprnetError(f"--calibration must be >= 1 image, got {count}")
-        return embedded_crops(n, count).images
+        return embedded_crops(n, count, split="calibration").images
     x = np.asarray(calibration)
     if x.ndim != 4 or x.shape[1:] != (n, n, 3) or len(x) == 0:
         raise LprnetError(f"calibration: expected (N>0, {n}, {n}, 3) images, got {x.shape}")

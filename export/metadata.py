@@ -40,10 +40,10 @@ import numpy as np
 from lprnet import __version__
 from lprnet.errors import LprnetError
 from lprnet.geometry.crop import DETECTOR_SCALE, DETECTOR_SHIFT, LANDMARK_SCALE
+from lprnet.io_contract import POSMAP_SCALE
 
 SCHEMA = "lprnet.model/1"
 KEY = "lprnet"  # the metadata entry / property / userDefinedMetadata key
-POSMAP_SCALE = 1.1  # lprnet.data.samples.POSMAP_SCALE (kept import-light here)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,45 @@ def convert(model, opset: int = DEFAULT_OPSET):
         proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=int(opset))
     except Exception as exc:
         raise LprnetError(f"ONNX conversion (tf2onnx, opset {opset}) failed: {exc}") from exc
+    return _asymmetric_nearest(proto)
+
+
+def _asymmetric_nearest(proto):
+    """Rewrite tf2onnx's nearest ``Resize`` from ``tf_half_pixel_for_nn`` (deprecated in
+    onnxruntime, which warns once per node and session) to ``asymmetric`` + ``floor``.
+
+    Exact for the integer up-scaling the networks use (UpSampling2D x2): output pixel ``o``
+    reads ``floor((o + 0.5) / s)`` under TF's half-pixel rule and ``floor(o / s)`` under
+    asymmetric, the same input pixel for every integer ``s`` (export parity checks it).
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    consts = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    for node in proto.graph.node:
+        if node.op_type != "Resize":
+            continue
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if attrs.get("mode") != b"nearest":
+            continue
+        if attrs.get("coordinate_transformation_mode") != b"tf_half_pixel_for_nn":
+            continue
+        scales = consts.get(node.input[2]) if len(node.input) > 2 else None
+        if scales is None or scales.size == 0 or np.any(scales != np.round(scales)):
+            continue  # not a known integer up-scaling: leave TF's rule
+        keep = [
+            a
+            for a in node.attribute
+            if a.name not in ("coordinate_transformation_mode", "nearest_mode")
+        ]
+        del node.attribute[:]
+        node.attribute.extend(keep)
+        node.attribute.extend(
+            [
+                onnx.helper.make_attribute("coordinate_transformation_mode", "asymmetric"),
+                onnx.helper.make_attribute("nearest_mode", "floor"),
+            ]
+        )
     return proto
 
 
@@ -112,7 +151,7 @@ def export_artifact(
     import onnx
 
     from export.metadata import embed_onnx, model_metadata
-    from export.quiet import quiet
+    from lprnet.quiet import quiet
 
     if precision not in PRECISIONS:
         raise LprnetError(f"ONNX precision must be one of {PRECISIONS}, got {precision!r}")

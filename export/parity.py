@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from lprnet.errors import LprnetError
+from lprnet.io_contract import POSMAP_SCALE
 
-POSMAP_SCALE = 1.1
 SOURCE_SIZE = 256  # the embedded set's crops
 
 
@@ -53,18 +53,21 @@ class ParityImages:
     source: str
 
 
-def embedded_crops(n: int, count: int | None = None) -> ParityImages:
-    """The embedded set's crops resized to n (``count`` evenly spaced ones, or all).
+def embedded_crops(n: int, count: int | None = None, split: str = "all") -> ParityImages:
+    """The crops of one embedded-set split resized to n (``count`` evenly spaced ones, or all).
 
-    The ground-truth landmarks follow cv2's area resize: ``x_n = (x + 0.5) * n / 256 - 0.5``.
+    Parity compares two runtimes on ``all``; int8 calibration takes ``calibration``, never the
+    ``score`` split the benchmark reports (:data:`lprnet.data.embedded.SPLITS`). The ground-truth
+    landmarks follow cv2's area resize: ``x_n = (x + 0.5) * n / 256 - 0.5``.
     """
     from lprnet.data.embedded import load_embedded_set
 
     s = load_embedded_set()
-    total = len(s)
-    picks = np.arange(total)
+    pool = s.indices(split)
+    total = len(pool)
+    picks = pool
     if count is not None and count < total:
-        picks = np.unique(np.linspace(0, total - 1, max(count, 1)).round().astype(int))
+        picks = pool[np.unique(np.linspace(0, total - 1, max(count, 1)).round().astype(int))]
     import cv2
 
     images = []
@@ -79,7 +82,8 @@ def embedded_crops(n: int, count: int | None = None) -> ParityImages:
     return ParityImages(
         np.stack(images).astype(np.float32) / 255.0,
         lm,
-        f"embedded set ({len(picks)} of {total} crops at {n} px)",
+        f"embedded set ({len(picks)} of {total} {'' if split == 'all' else split + ' '}crops"
+        f" at {n} px)",
     )
 
 
@@ -192,8 +196,8 @@ def measure(
     """Run ``artifact`` on the crops and :func:`compare` with ``reference``; adds the threshold,
     ``passed``, ``runtime``, ``source`` and ``seconds`` (the artifact's wall time for all crops).
     """
-    from export.quiet import quiet
     from export.registry import get_format
+    from lprnet.quiet import quiet
 
     f = get_format(fmt)
     threshold = f.parity[precision]

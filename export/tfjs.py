@@ -73,7 +73,7 @@ def export_artifact(
     ``calibration`` is unused: TF.js quantises weights only.
     """
     from export.metadata import KEY, model_metadata, uv_json, write_compact_json
-    from export.quiet import quiet
+    from lprnet.quiet import quiet
 
     if precision not in PRECISIONS:
         raise LprnetError(f"TF.js precision must be one of {PRECISIONS}, got {precision!r}")
@@ -175,7 +175,7 @@ class TfjsGraphModel:
     def __init__(self, folder: str | os.PathLike):
         from google.protobuf.json_format import ParseDict
 
-        from export.quiet import quiet
+        from lprnet.quiet import quiet
 
         folder = Path(folder)
         path = folder / "model.json" if folder.is_dir() else folder

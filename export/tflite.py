@@ -205,7 +205,7 @@ def export_artifact(
         What was embedded.
     """
     from export.metadata import embed_tflite, model_metadata
-    from export.quiet import quiet
+    from lprnet.quiet import quiet
 
     with quiet():
         flatbuffer = convert(model, precision, calibration, io_dtype)

@@ -265,6 +265,12 @@ def _cmd_model_ship(args: argparse.Namespace) -> int:
     from lprnet.shipped import ship
 
     rec = ship(args.run, args.name, aflw_dir=args.aflw, data_dir=args.data_dir, notes=args.notes)
+    if "compress" in rec:  # lprnet_128_pruned + lprnet_128_pqat from a compress run
+        from lprnet.compression.compress import format_report
+
+        print(f"shipped lprnet_128_pruned and {rec['file']} from {args.run}:")
+        print(format_report(rec["compress"]))
+        return 0
     emb = rec["eval_embedded"]["nme_2d_sparse"]["mean"]
     print(
         f"shipped {rec['file']} ({rec['model']['params']:,} params); embedded-set NME "
@@ -307,6 +313,9 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
         runs=args.runs,
         threads=tuple(int(t) for t in args.threads.split(",")),
         refresh_assets=not args.no_refresh_assets,
+        formats=tuple(args.formats),
+        memory=not args.no_memory,
+        from_pruned=not args.prune_from_scratch,
     )
     run_pipeline(out=Path(args.out), data_root=args.data_dir, edge=edge, aflw=args.aflw)
     return 0
@@ -434,8 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="model name, or 'all'")
     p.set_defaults(func=_cmd_model_summary)
     p = model_sub.add_parser("ship", help="copy a run's best model into the package + record")
-    p.add_argument("run", type=Path, help="training run folder (lprnet train --out)")
-    p.add_argument("--name", required=True, help="shipped name: lprnet_128 or prnet_256")
+    p.add_argument(
+        "run", type=Path, help="training run (lprnet train --out), or a compress run folder"
+    )
+    p.add_argument(
+        "--name",
+        required=True,
+        help="shipped name: lprnet_128 or prnet_256 (a training run), lprnet_128_pqat (a "
+        "compress run: ships lprnet_128_pruned with it)",
+    )
     p.add_argument("--aflw", help="AFLW2000-3D folder to evaluate it on as well")
     p.add_argument("--notes", default="", help="free text for the record")
     _add_data_dir(p)
@@ -522,6 +538,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         default=",".join(map(str, edge.threads)),
         help="benchmark thread counts (those above the machine's cores are skipped)",
+    )
+    from export.registry import FORMATS
+
+    p.add_argument(
+        "--formats",
+        nargs="+",
+        choices=[f for f in FORMATS if f != "keras"],
+        default=[],
+        help="export and benchmark only these formats (default: every one)",
+    )
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
+    p.add_argument(
+        "--prune-from-scratch",
+        action="store_true",
+        help="prune lprnet_128 here (--prune-steps) instead of starting the QAT from the "
+        "shipped pruning-aware fine-tuned lprnet_128_pruned",
     )
     p.add_argument(
         "--no-refresh-assets",

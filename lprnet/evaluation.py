@@ -50,8 +50,9 @@ class EvalFace:
         return self.pixels if self.pixels is not None else read_image_rgb(self.image_path)
 
 
-def embedded_faces(path: str | os.PathLike | None = None) -> list[EvalFace]:
-    """The shipped embedded set (:mod:`lprnet.data.embedded`) as test faces (crop pixels)."""
+def embedded_faces(path: str | os.PathLike | None = None, split: str = "score") -> list[EvalFace]:
+    """The shipped embedded set (:mod:`lprnet.data.embedded`) as test faces (crop pixels):
+    its ``score`` split by default, never the crops int8 models are calibrated on."""
     from lprnet.data.embedded import EMBEDDED, load_embedded_set
 
     s = load_embedded_set(path or EMBEDDED)
@@ -65,7 +66,7 @@ def embedded_faces(path: str | os.PathLike | None = None) -> list[EvalFace]:
             pixels=s.image(i),
             dense_gt=s.dense[i].astype(np.float32),
         )
-        for i in range(len(s))
+        for i in map(int, s.indices(split))
     ]
 
 
@@ -301,9 +302,13 @@ def evaluate(
             skipped.append(f"{face.name}: {exc}")
             continue
         pred_dense, gt_dense = _dense_pair(face, pred, model)
-        values = metrics.evaluate_face(
-            pred.landmarks, face.gt_landmarks, pred_dense=pred_dense, gt_dense=gt_dense
-        )
+        try:
+            values = metrics.evaluate_face(
+                pred.landmarks, face.gt_landmarks, pred_dense=pred_dense, gt_dense=gt_dense
+            )
+        except ValueError as exc:  # a degenerate prediction: every landmark on one point
+            skipped.append(f"{face.name}: prediction not scorable ({exc})")
+            continue
         rows.append({"name": face.name, "yaw": face.yaw, **values})
     if not rows:
         raise LprnetError(f"no face could be evaluated: {skipped[0]}")
@@ -369,6 +374,7 @@ def compact_summary(result: dict[str, Any]) -> dict[str, Any]:
     return {
         k: {
             "mean": v["mean"],
+            "mean_present_bins": v.get("mean_present_bins", v["mean"]),
             "bins": {b: x["mean"] for b, x in v["bins"].items()},
             "count": v["count"],
         }

@@ -14,6 +14,8 @@ protocol on the samples, whose AFLW2000-3D folder the benchmark then also uses. 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,6 +153,9 @@ class EdgeSettings:
     threads: tuple[int, ...] = (1, 2, 4)
     parity_crops: int = 64
     refresh_assets: bool = True
+    formats: tuple[str, ...] = ()  # export formats; empty: every one of the registry
+    memory: bool = True
+    from_pruned: bool = True  # QAT from the shipped lprnet_128_pruned, not a pruning here
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,12 +166,16 @@ def usable_threads(threads: tuple[int, ...], cores: int) -> tuple[int, ...]:
     return tuple(t for t in threads if t <= cores) or (1,)
 
 
-def best_int8(bench: dict[str, Any]) -> dict[str, Any] | None:
-    """The int8 TFLite row of a bench report with the lowest NME (what Android gets)."""
+def best_int8(bench: dict[str, Any], failed: Collection[str] = ()) -> dict[str, Any] | None:
+    """The int8 TFLite row of a bench report with the lowest NME (what Android gets), among
+    the artifacts whose parity did not fail (``failed``: their file names)."""
     rows = [
         r
         for r in bench["rows"]
-        if r["format"] == "tflite" and r["precision"] == "int8" and r["nme"] is not None
+        if r["format"] == "tflite"
+        and r["precision"] == "int8"
+        and r["nme"] is not None
+        and Path(r["path"]).name not in failed
     ]
     return min(rows, key=lambda r: r["nme"]) if rows else None
 
@@ -185,12 +194,24 @@ def edge_stages(
     from export.command import format_table, targets
     from export.parity import embedded_crops
     from lprnet.compression.compress import CompressConfig, compress, format_report
+    from lprnet.shipped import INT8_DEFAULT, SHIPPED
 
-    print(
-        f"[edge 1/4] compress lprnet_128: 50% pruning ({settings.prune_steps} steps) + "
-        f"sparsity-preserving QAT ({settings.qat_steps} steps), distilled on the embedded set"
+    pruned = "lprnet_128_pruned" if settings.from_pruned else None
+    if pruned and not SHIPPED[pruned].is_file():
+        print(f"  no shipped {pruned}: pruning in this run")
+        pruned = None
+    start = (
+        f"from the shipped {pruned} (the long run's pruning-aware fine-tune)"
+        if pruned
+        else f"50% pruning ({settings.prune_steps} steps)"
     )
-    config = CompressConfig(prune_steps=settings.prune_steps, qat_steps=settings.qat_steps)
+    print(
+        f"[edge 1/4] compress lprnet_128: {start} + sparsity-preserving QAT "
+        f"({settings.qat_steps} steps), distilled on the embedded set's calibration split"
+    )
+    config = CompressConfig(
+        prune_steps=settings.prune_steps, qat_steps=settings.qat_steps, pruned=pruned
+    )
     comp = compress(config, out / "compress", aflw_dir=None, data_dir=data_root)
     report["compress"] = comp
     comp_table = format_report(comp)
@@ -199,10 +220,14 @@ def edge_stages(
     print("[edge 2/4] export every format and precision, parity against Keras")
     exports = out / "exports"
     pairs, _ = targets("all", "all")
-    pairs = [p for p in pairs if p[0] != "keras"]
+    pairs = [p for p in pairs if p[0] != "keras" and p[0] in (settings.formats or (p[0],))]
     crops = embedded_crops(128, settings.parity_crops)
     arts = export_many("lprnet_128", pairs, exports, strict=False, parity_images=crops)
-    for qat in ("lprnet_128_qat", out / "compress" / "lprnet_128_pqat.h5"):  # shipped, this run
+    # the shipped int8 default and this job's own: named apart (artifacts are named by model)
+    job = out / "compress" / "lprnet_128_pqat_job.h5"
+    for src in ("lprnet_128_pqat.h5", "lprnet_128_pqat.record.json"):
+        shutil.copyfile(out / "compress" / src, job.with_name(src.replace("pqat", "pqat_job")))
+    for qat in (INT8_DEFAULT, job):
         arts += export_many(qat, [("tflite", "int8")], exports, strict=False, parity_images=crops)
     parity_table = format_table(arts)
     print(parity_table)
@@ -223,6 +248,7 @@ def edge_stages(
         runs=settings.runs,
         aflw_dir=aflw_dir,
         data_dir=data_root,
+        measure_memory=settings.memory,
     )
     paths = write_report(bench, out / "bench")
     bench_md = markdown(bench)
@@ -230,7 +256,9 @@ def edge_stages(
     report["bench"] = {k: str(v) for k, v in paths.items()}
 
     print("[edge 4/4] Android assets and the web demo's model")
-    report["assets"] = refresh_assets(out, bench, arts, settings.refresh_assets)
+    report["assets"] = refresh_assets(
+        out, bench, arts, settings.refresh_assets, aflw_dir=aflw_dir, data_root=data_root
+    )
     return [
         f"## Compression (lprnet compress)\n\n{comp_table}\n",
         f"## Export parity (lprnet export)\n\n{parity_table}\n",
@@ -238,7 +266,14 @@ def edge_stages(
     ]
 
 
-def refresh_assets(out: Path, bench: dict, arts: list, in_repo: bool) -> dict[str, Any]:
+def refresh_assets(
+    out: Path,
+    bench: dict,
+    arts: list,
+    in_repo: bool,
+    aflw_dir: str | None = None,
+    data_root: str | None = None,
+) -> dict[str, Any]:
     """Write the best int8 TFLite to ``android_assets/`` (in the repository when ``in_repo``
     and this is a source checkout, else under ``out``) and make sure the web demo's TF.js
     model is exported. Android assets are replaced only by a model at least as accurate as the
@@ -250,12 +285,13 @@ def refresh_assets(out: Path, bench: dict, arts: list, in_repo: bool) -> dict[st
         if in_repo and (REPO / "android_assets").is_dir()
         else (out / "android_assets")
     )
-    best = best_int8(bench)
+    failed = {Path(a.path).name for a in arts if a.parity and not a.parity["passed"]}
+    best = best_int8(bench, failed)
     result: dict[str, Any] = {"android_dir": str(android)}
     if best is None:
         print("  no int8 TFLite with a measured NME: Android assets left as they are")
         return result
-    current = _asset_nme(android)
+    current = _asset_nme(android, bench, aflw_dir, data_root)
     if current is not None and current < best["nme"]:
         print(f"  android_assets keep their model: NME {current:.2f}% < {best['nme']:.2f}%")
         result["android"] = {"kept": True, "nme": current, "candidate_nme": best["nme"]}
@@ -271,16 +307,22 @@ def refresh_assets(out: Path, bench: dict, arts: list, in_repo: bool) -> dict[st
     return result
 
 
-def _asset_nme(folder: Path) -> float | None:
-    """The embedded-set NME of the int8 model in an Android assets folder (None if none)."""
-    from lprnet.evaluation import embedded_faces, evaluate
+def _asset_nme(folder: Path, bench: dict, aflw_dir: str | None, data_root: str | None):
+    """The NME of the int8 model in an Android assets folder on the bench report's headline
+    set (the same images and number the candidate is ranked by), or None if it has none."""
+    from benchmarks.accuracy import HEADLINE
+    from lprnet.evaluation import aflw2000_benchmark, embedded_faces, evaluate
     from lprnet.predictors import load_predictor
 
     models = sorted(folder.glob("*.tflite")) if folder.is_dir() else []
     if not models:
         return None
-    res = evaluate(embedded_faces(), load_predictor(str(models[0]), None), None, progress=False)
-    return float(res["summary"]["nme_2d_sparse"]["mean"])
+    if bench["settings"]["headline_set"] == "aflw2000" and aflw_dir:
+        faces = aflw2000_benchmark(aflw_dir, data_root)
+    else:
+        faces = embedded_faces()
+    res = evaluate(faces, load_predictor(str(models[0]), None), None, progress=False)
+    return float(res["summary"][HEADLINE]["mean"])
 
 
 def run_pipeline(

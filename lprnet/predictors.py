@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lprnet.data.samples import POSMAP_SCALE
 from lprnet.errors import LprnetError
 from lprnet.evaluation import EvalFace, Prediction, Predictor, fit_reference
 from lprnet.geometry import crop
 from lprnet.geometry import posmap as pm
 from lprnet.geometry.bfm import FaceModel
 from lprnet.geometry.uv_tables import uv_tables
+from lprnet.io_contract import POSMAP_SCALE
 
 
 def network_predictor(net, data_dir: str | None = None) -> Predictor:

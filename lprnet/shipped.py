@@ -10,12 +10,20 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 #: name -> weights file; each has a ``<name>.record.json`` training record beside it.
 SHIPPED = {
     "lprnet_128": RESOURCES / "lprnet_128.keras",
-    # lprnet_128 after quantisation-aware training (lprnet compress --sparsity 0): the model
-    # behind the int8 TFLite that Android and the server use (QAT models load from .h5)
-    "lprnet_128_qat": RESOURCES / "lprnet_128_qat.h5",
+    # ``lprnet compress --sparsity 0.5 --data <300W-LP shards>`` of lprnet_128 (COMPRESSED):
+    # the pruned float model, and its sparsity-preserving QAT behind the int8 TFLite that
+    # Android and the server use (QAT models load from .h5)
+    "lprnet_128_pruned": RESOURCES / "lprnet_128_pruned.keras",
+    "lprnet_128_pqat": RESOURCES / "lprnet_128_pqat.h5",
     "prnet_256": RESOURCES / "prnet_256.keras",
 }
+#: The shipped products of a ``lprnet compress`` run (``lprnet model ship DIR --name ...``):
+#: the pruning-aware fine-tuned float model (zeros in place, stripped) and its
+#: sparsity-preserving QAT, each with the run's report as its record.
+COMPRESSED = {"lprnet_128_pruned": "pruned", "lprnet_128_pqat": "qat"}
 DEFAULT = "lprnet_128"
+#: The model whose int8 TFLite Android, ``lprnet serve`` and the int8 default use.
+INT8_DEFAULT = "lprnet_128_pqat"
 #: Shipped as float16 weights by layer name (half the bytes of the 53 MB fp32 file; the
 #: difference is below fp16 export parity): :func:`resolve_model` rebuilds the registered
 #: architecture, loads them as float32 and caches the ``.keras`` file it returns.
@@ -146,6 +154,8 @@ def ship(
     from lprnet.machine import describe
     from lprnet.predictors import load_predictor
 
+    if name in COMPRESSED:
+        return ship_compressed(run, notes)
     run = Path(run)
     best, record_path = run / "best.keras", run / "record.json"
     if not best.is_file() or not record_path.is_file():
@@ -224,3 +234,55 @@ def ship(
     # beside the stored file: lprnet_128.keras -> lprnet_128.record.json (prnet_256.fp16.npz too)
     write_json(stored.parent / f"{stored.name.split('.')[0]}.record.json", shipped)
     return shipped
+
+
+def ship_compressed(folder: str | os.PathLike, notes: str = "") -> dict:
+    """Copy a finished ``lprnet compress`` run (magnitude pruning + sparsity-preserving QAT)
+    into the package: its pruned float model as ``lprnet_128_pruned``, its QAT model as
+    ``lprnet_128_pqat``, each with the run's report (config, training signal, calibration,
+    sizes, sparsity, the NME of every stage) as its record. Returns the QAT model's record."""
+    import hashlib
+    import json
+    import shutil
+
+    from lprnet.compression.compress import stage_files
+    from lprnet.errors import LprnetError
+    from lprnet.fileio import write_json
+
+    folder = Path(folder)
+    try:
+        report = json.loads((folder / "report.json").read_text())
+        config = report["config"]
+        files = stage_files(
+            folder, Path(report["source"]).stem, config["sparsity"], config.get("width", 1.0)
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise LprnetError(f"{folder}: not a finished lprnet compress run ({exc})") from exc
+    if files["tag"] != "pqat" or files["pruned_stage"] != "pruned_float":
+        raise LprnetError(f"{folder}: ships a magnitude-pruned run (--sparsity > 0, --width 1)")
+    missing = [p.name for k in COMPRESSED.values() if not (p := files[k]).is_file()]
+    if missing:
+        raise LprnetError(f"{folder}: missing {', '.join(missing)} (rerun lprnet compress)")
+    source = Path(report["source"])
+    out = {}
+    for name, key in COMPRESSED.items():
+        src, target = files[key], SHIPPED[name]
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+        out[name] = {
+            "name": name,
+            "file": target.name,
+            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+            "float_source": {
+                "file": source.name,
+                "sha256": hashlib.sha256(source.read_bytes()).hexdigest()
+                if source.is_file()
+                else None,
+            },
+            "stage": key,
+            "compress": report,
+            "notes": notes,
+        }
+        write_json(target.parent / f"{target.name.split('.')[0]}.record.json", out[name])
+    return out["lprnet_128_pqat"]

@@ -60,3 +60,21 @@ def aflw_samples(data_dir) -> list[tuple[str, Path, Path]]:
     if not samples:
         pytest.skip(f"no AFLW2000-3D samples (.jpg + .mat) in {folder}")
     return samples
+
+
+@pytest.fixture(scope="session")
+def shards128(data_dir: Path, tmp_path_factory) -> Path:
+    """Shards (128 px) of the four AFLW2000-3D samples: a tiny training set."""
+    from lprnet.data.build import build_shards
+
+    out = tmp_path_factory.mktemp("shards128")
+    build_shards(
+        "aflw2000",
+        data_dir / "samples" / "aflw2000",
+        out,
+        size=128,
+        workers=0,
+        data_dir=str(data_dir),
+        progress=False,
+    )
+    return out

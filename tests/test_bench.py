@@ -52,6 +52,10 @@ def bench_report(tmp_path_factory):
         parity=False,
         progress=False,
     )
+    # the 'PRNet' in a runtime too: the like-for-like row
+    export_many(
+        root / "big.keras", [("tflite", "int8")], root / "exports", calibration=8, parity=False
+    )
     report = run_bench(
         root / "exports",
         root / "out",
@@ -75,6 +79,7 @@ def test_bench_measures_every_subject(bench_report) -> None:
         "tiny-int8-tflite",
         "tiny-fp32-tflite",
         "tiny-fp32-onnx",
+        "big-int8-tflite",
     }
     assert [r["role"] for r in report["rows"]][:2] == ["prnet", "float"]
     for r in report["rows"]:
@@ -85,6 +90,16 @@ def test_bench_measures_every_subject(bench_report) -> None:
         assert r["bytes"] > r["gzip_bytes"] > 0
     # ratios measured in the same run: PRNet's own speed-up is exactly 1
     assert rows["big-fp32-keras"]["speedup_vs_prnet"]["1"] == pytest.approx(1.0)
+    # model vs model in one runtime: int8 TFLite against the 'PRNet' int8 TFLite
+    lfl = rows["tiny-int8-tflite"]["speedup_like_for_like"]
+    assert lfl["vs"] == "big-int8-tflite"
+    big, tiny = (
+        rows[k]["latency"]["1"]["median_ms"] for k in ("big-int8-tflite", "tiny-int8-tflite")
+    )
+    assert lfl["1"] == pytest.approx(big / tiny)
+    assert rows["tiny-fp32-keras"]["speedup_like_for_like"]["vs"] == "big-fp32-keras"
+    assert rows["tiny-fp32-onnx"]["speedup_like_for_like"] is None  # no PRNet ONNX here
+    assert rows["big-int8-tflite"]["params"] == rows["big-fp32-keras"]["params"]
     assert rows["tiny-fp32-keras"]["drift_vs_float"]["abs"] == 0.0
     # fp32 TFLite computes the same function as Keras: no NME drift to speak of
     assert abs(rows["tiny-fp32-tflite"]["drift_vs_float"]["rel"]) < 1e-3
@@ -98,6 +113,7 @@ def test_report_files(bench_report) -> None:
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(table) == len(report["rows"]) + 1  # header + one line per row
     assert "| tiny | tflite | int8 |" in md and "Machine:" in md
+    assert "Headline: tiny-int8-tflite is" in md and "than big-int8-tflite" in md
     assert json.loads(paths["json"].read_text())["rows"][0]["key"] == "big-fp32-keras"
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -130,6 +146,7 @@ def _report(nme: float, ms: float, prnet_ms: float, size: int) -> dict:
 
     return {
         "schema": "lprnet.bench/1",
+        "settings": {"headline_set": "aflw2000", "faces": {"embedded": 234, "aflw2000": 995}},
         "rows": [row("p", "prnet", 5.0, prnet_ms, 10**7), row("m", "artifact", nme, ms, size)],
     }
 
@@ -151,7 +168,78 @@ def test_compare_each_limit() -> None:
     lost["rows"] = lost["rows"][:1]
     gone = compare(base, lost, Limits())
     assert [c["check"] for c in gone if not c["ok"]] == ["present"]
-    assert "REGRESSED" in format_checks(gone)
+    assert "FAILED: the candidate has no such row" in format_checks(gone)
+    assert "REGRESSED" in format_checks(bad)
+
+
+def _failed(base: dict, cand: dict) -> list[tuple[str, str]]:
+    return [(c["key"], c["check"]) for c in compare(base, cand, Limits()) if not c["ok"]]
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), "6.0", True])
+def test_gate_fails_closed_on_a_missing_nme(value) -> None:
+    base = _report(6.0, 1.0, 50.0, 1000)
+    cand = copy.deepcopy(base)
+    cand["rows"][1]["nme"] = value
+    assert _failed(base, cand) == [("m", "nme")]
+    assert _failed(cand, base) == [("m", "nme")]  # a baseline without the number gates nothing
+    del cand["rows"][1]["nme"]
+    assert _failed(base, cand) == [("m", "nme")]
+
+
+def test_gate_fails_closed_on_missing_latency_and_every_null() -> None:
+    base = _report(6.0, 1.0, 50.0, 1000)
+    cand = copy.deepcopy(base)
+    cand["rows"][1]["latency"] = {}
+    assert _failed(base, cand) == [("m", "latency 1T")]
+    cand["rows"][1]["latency"] = {"1": {"error": "timed out"}}
+    assert _failed(base, cand) == [("m", "latency 1T")]
+    # what an all-null candidate used to pass as "all checks passed"
+    nulls = copy.deepcopy(base)
+    for r in nulls["rows"]:
+        r.update(nme=None, bytes=None, latency={"1": {"median_ms": None}})
+    failed = _failed(base, nulls)
+    assert ("p", "nme") in failed and ("m", "nme") in failed and ("m", "latency 1T") in failed
+    assert ("m", "size") in failed
+
+
+def test_gate_fails_on_an_empty_baseline_and_another_headline_set() -> None:
+    base = _report(6.0, 1.0, 50.0, 1000)
+    empty = {**copy.deepcopy(base), "rows": []}
+    assert _failed(empty, base) == [("report", "rows")]
+    other = copy.deepcopy(base)
+    other["settings"] = {"headline_set": "embedded", "faces": {"embedded": 234}}
+    assert _failed(other, base) == [("report", "headline set"), ("report", "headline set")]
+    fewer = copy.deepcopy(base)
+    fewer["settings"]["faces"]["aflw2000"] = 332
+    assert _failed(base, fewer) == [("report", "headline set")]
+    schema = {**copy.deepcopy(base), "schema": "lprnet.bench/2"}
+    assert _failed(base, schema) == [("report", "schema")]
+    unlabelled = copy.deepcopy(base)
+    del unlabelled["settings"]
+    assert ("report", "headline set") in _failed(unlabelled, unlabelled)
+
+
+def test_gate_cli_exit_codes_name_the_reason(tmp_path, capsys) -> None:
+    base = _report(6.0, 1.0, 50.0, 1000)
+    nulls = copy.deepcopy(base)
+    nulls["rows"][1]["nme"] = None
+    (tmp_path / "b.json").write_text(json.dumps(base))
+    (tmp_path / "c.json").write_text(json.dumps(nulls))
+    args = ["check-regression", "--baseline", str(tmp_path / "b.json")]
+    assert cli([*args, "--candidate", str(tmp_path / "c.json")]) == 1
+    assert "candidate value missing, null or not a number" in capsys.readouterr().out
+    off = ["--max-nme-drift", "off", "--max-latency-increase", "off", "--max-size-increase", "off"]
+    assert cli([*args, "--candidate", str(tmp_path / "b.json"), *off]) == 1
+    assert "no check was made" in capsys.readouterr().out
+    norole = copy.deepcopy(base)
+    del norole["rows"][1]["role"]
+    (tmp_path / "r.json").write_text(json.dumps(norole))
+    assert cli([*args, "--candidate", str(tmp_path / "r.json")]) == 2
+    assert "rows[1] has no 'role'" in capsys.readouterr().err
+    (tmp_path / "x.json").write_text('{"schema": "lprnet.bench/1", "rows": 3}')
+    assert cli([*args, "--candidate", str(tmp_path / "x.json")]) == 2
+    assert "rows: expected a list" in capsys.readouterr().err
 
 
 def test_parse_fraction_and_bad_reports(tmp_path) -> None:
@@ -184,3 +272,52 @@ def test_memory_probe(bench_report) -> None:
     assert mem["peak_mb"] >= mem["baseline_mb"] > 10, mem  # Python + LiteRT imported
     assert 0 < mem["model_mb"] < 200, mem
     assert np.isfinite(mem["model_mb"])
+
+
+def test_a_crashing_or_hanging_subject_is_a_failed_row_and_the_rest_is_measured(
+    monkeypatch,
+) -> None:
+    from bench_faults import faulty_worker
+
+    from benchmarks import latency
+
+    monkeypatch.setattr(latency, "LOAD_TIMEOUT_S", 5.0)
+    models = {k: f"/x/{k}" for k in ("a", "crash", "b", "crash-run", "hang", "bad", "c")}
+    res = latency.measure(models, threads=(1, 2), runs=4, per_round=2, worker=faulty_worker)
+    for key in ("a", "b", "c"):
+        for t in ("1", "2"):
+            assert res[key][t]["runs"] == 4 and res[key][t]["median_ms"] == 1.0 + int(t)
+    for t in ("1", "2"):
+        assert "died" in res["crash"][t]["error"] and "died" in res["crash-run"][t]["error"]
+        assert "no answer in 5 s" in res["hang"][t]["error"]
+        assert res["bad"][t]["error"] == "ValueError: not a model"
+
+
+def test_rows_that_were_not_measured_say_why(bench_report) -> None:
+    from benchmarks.report import markdown
+
+    report = copy.deepcopy(bench_report[0])
+    why = "/usr/bin/chromium: no browser (apt-get install -y chromium)"
+    for r in report["rows"][2:4]:
+        r["latency"]["1"] = {"error": why}
+    report["rows"][4]["accuracy"] = {"error": "RuntimeError: broken"}
+    md = markdown(report)
+    assert "Not measured" in md
+    line = next(x for x in md.splitlines() if why in x)
+    assert report["rows"][2]["key"] in line and report["rows"][3]["key"] in line
+    assert "RuntimeError: broken" in md
+
+
+def test_a_subject_that_cannot_be_evaluated_is_a_failed_row(tmp_path) -> None:
+    from benchmarks.accuracy import evaluate_subjects, headline
+    from benchmarks.subjects import Subject
+
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a flatbuffer")
+    fields = Subject.__dataclass_fields__
+    s = Subject(**{k: None for k in fields if k not in ("key", "path", "trained")},
+                key="bad", path=bad, trained=True)  # fmt: skip
+    from lprnet.evaluation import embedded_faces
+
+    res = evaluate_subjects([s], {"embedded": embedded_faces()[:2]}, progress=False)
+    assert "error" in res["bad"] and headline(res["bad"], "embedded") is None

@@ -149,6 +149,9 @@ def test_pipeline_times_only_thread_counts_the_machine_has() -> None:
 @pytest.mark.timeout(1500)  # every stage end to end: ~10 min on a 2-core AVX2 machine
 def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
     quick = ["--prune-steps", "8", "--qat-steps", "4", "--runs", "5", "--threads", "1"]
+    # every format's export is tested on the shipped model (test_export_shipped); TF.js in the
+    # browser by test_web_demo_browser
+    quick += ["--formats", "tflite", "--no-memory"]
     quick += ["--aflw", str(data_dir / "samples" / "aflw2000")]  # the 995 take too long here
     args = ["pipeline", "--out", str(tmp_path), "--data-dir", str(data_dir), *quick]
     assert main([*args, "--no-refresh-assets"]) == 0
@@ -161,7 +164,13 @@ def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
     assert "## Export parity" in md and "## Benchmark" in md
     bench = json.loads((tmp_path / "bench" / "report.json").read_text())
     keys = {r["key"] for r in bench["rows"]}
-    assert {"lprnet_128-int8-tflite", "lprnet_128_pqat-int8-tflite", "lprnet_128-fp32-onnx"} <= keys
+    assert {"lprnet_128-int8-tflite", "lprnet_128-fp32-tflite", "lprnet_128-fp16-tflite"} <= keys
+    assert {"lprnet_128_pqat-int8-tflite", "lprnet_128_pqat_job-int8-tflite"} <= keys
+    assert not any("tfjs" in k or "onnx" in k for k in keys)  # --formats tflite
+    # the job's QAT starts from the shipped pruned checkpoint: its zeros survive into int8
+    rows = {r["key"]: r for r in bench["rows"]}
+    assert rows["lprnet_128_pqat_job-int8-tflite"]["sparsity"] >= 0.45
+    assert report["compress"]["config"]["pruned"] == "lprnet_128_pruned"
     assert report["exports"]["parity_failed"] == []
     assert (tmp_path / "android_assets" / "README.md").is_file()  # not the repository's
 
@@ -301,3 +310,22 @@ def test_eval_aflw2000_prints_the_published_rows(capsys, data_dir: Path) -> None
     text = capsys.readouterr().out
     assert "published: 3DDFA_V2" in text and "published: SynergyNet" in text
     assert "undefined" in text  # the four samples have no |yaw| > 60 image
+
+
+def test_assets_take_the_best_int8_whose_parity_passed() -> None:
+    from lprnet.pipeline import best_int8
+
+    def row(name, nme, fmt="tflite", precision="int8"):
+        return {"path": f"/x/{name}", "nme": nme, "format": fmt, "precision": precision}
+
+    bench = {
+        "rows": [
+            row("a-int8.tflite", 5.0),
+            row("b-int8.tflite", 4.0),  # best, but its parity failed
+            row("c-fp32.tflite", 3.0, precision="fp32"),
+            row("d-int8.tflite", None),
+        ]
+    }
+    assert best_int8(bench)["path"] == "/x/b-int8.tflite"
+    assert best_int8(bench, {"b-int8.tflite"})["path"] == "/x/a-int8.tflite"
+    assert best_int8(bench, {"a-int8.tflite", "b-int8.tflite"}) is None

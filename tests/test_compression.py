@@ -146,9 +146,52 @@ def test_compress_end_to_end_and_resume(tmp_path) -> None:
     mtime = (tmp_path / "out" / "tiny_pqat.h5").stat().st_mtime_ns
     again = compress(config, tmp_path / "out", progress=False)  # resumes: nothing retrained
     assert (tmp_path / "out" / "tiny_pqat.h5").stat().st_mtime_ns == mtime
-    assert again["seconds"] == {}
+    assert again["seconds_this_call"] == [] and again["seconds"] == report["seconds"]
     with pytest.raises(LprnetError, match="other settings"):
         compress(CompressConfig(model=str(src), sparsity=0.6), tmp_path / "out")
+    # from a shipped-style pruned checkpoint: no pruning stage, its zeros carried into int8
+    pruned = tmp_path / "out" / "tiny_pruned.keras"
+    config = CompressConfig(model=str(src), pruned=str(pruned), qat_steps=2, calibration=8)
+    short = compress(config, tmp_path / "short", progress=False)
+    assert set(short["seconds_this_call"]) == {"ptq", "pqat", "convert"}  # no pruning
+    assert not (tmp_path / "short" / "tiny_pruned.keras").exists()
+    assert short["stages"]["pruned_float"]["file"] == "tiny_pruned.keras"
+    assert short["stages"]["pqat_int8"]["sparsity"]["sparsity"] > 0.3
+    with pytest.raises(LprnetError, match="--pruned"):
+        compress(CompressConfig(model=str(src), pruned="nope.keras"), tmp_path / "bad")
+
+
+def test_calibration_never_draws_on_the_scored_split() -> None:
+    from export.api import calibration_images
+    from export.parity import embedded_crops
+    from lprnet.data.embedded import load_embedded_set, split_indices
+    from lprnet.evaluation import embedded_faces
+
+    assert split_indices(10, "calibration").tolist() == [0, 4, 8]
+    assert split_indices(10, "score").tolist() == [1, 2, 3, 5, 6, 7, 9]
+    with pytest.raises(ValueError, match="split must be one of"):
+        split_indices(10, "test")
+    s = load_embedded_set()
+    scored = [f.name for f in embedded_faces()]
+    calib = s.names[s.indices("calibration")].tolist()
+    assert len(scored) + len(calib) == len(s) and not set(scored) & set(calib)
+    x = calibration_images(N)  # the exporter's default int8 calibration
+    assert len(x) == len(calib)
+    np.testing.assert_array_equal(x, embedded_crops(N, split="calibration").images)
+    assert "calibration crops" in embedded_crops(N, 4, split="calibration").source
+
+
+@pytest.mark.data
+def test_compress_calibrates_on_training_shards(shards128) -> None:
+    from lprnet.compression.compress import CompressConfig, calibration_images
+
+    shards = shards128
+    x = calibration_images(CompressConfig(data=[[str(shards), 1.0]], calibration=3), N)
+    assert x.shape == (3, N, N, 3) and x.dtype == np.float32 and 0 <= x.min() < x.max() <= 1
+    e = calibration_images(CompressConfig(calibration=3), N)
+    assert e.shape == (3, N, N, 3) and not np.array_equal(x, e)
+    with pytest.raises(LprnetError, match="--calibration"):
+        calibration_images(CompressConfig(calibration=0), N)
 
 
 def test_stage_files_name_the_recipe(tmp_path) -> None:
@@ -160,3 +203,44 @@ def test_stage_files_name_the_recipe(tmp_path) -> None:
     assert qat_only["tag"] == "qat" and qat_only["qat"].name == "m_qat.h5"
     with pytest.raises(LprnetError, match=r"--sparsity must be in \[0, 1\)"):
         compress(CompressConfig(sparsity=1.0), tmp_path / "x")
+    thin = stage_files(tmp_path, "m", 0.0, 0.5)
+    assert thin["pruned"].name == "m_w0.5.keras" and thin["int8"].name == "m_w0.5_qat-int8.tflite"
+    with pytest.raises(LprnetError, match="separate recipes"):
+        compress(CompressConfig(width=0.5), tmp_path / "x")
+    with pytest.raises(LprnetError, match="--width must be in"):
+        compress(CompressConfig(sparsity=0, width=0), tmp_path / "x")
+
+
+@pytest.mark.slow
+def test_channel_pruned_recipe_is_a_thinner_int8(tmp_path, monkeypatch) -> None:
+    import lprnet.evaluation
+    from lprnet.compression.compress import CompressConfig, compress
+    from lprnet.models.lprnet import lprnet_128
+
+    few = lprnet.evaluation.embedded_faces()[:8]
+    monkeypatch.setattr(lprnet.evaluation, "embedded_faces", lambda: few)
+    tf.keras.utils.set_random_seed(0)
+    model = lprnet_128(32)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # BN statistics as training leaves them (live ReLUs)
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.get_weights()[0].shape[0]
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, c),
+                    rng.uniform(0, 0.3, c),
+                    0 * rng.normal(size=c),
+                    np.ones(c),
+                ]
+            )
+    src = tmp_path / "lprnet_128.keras"
+    model.save(src)
+    config = CompressConfig(
+        model=str(src), sparsity=0, width=0.5, prune_steps=2, qat_steps=1, calibration=4
+    )
+    report = compress(config, tmp_path / "out", progress=False)
+    stages = report["stages"]
+    assert list(stages) == ["float", "ptq_int8", "thin_float", "qat_int8"]
+    assert stages["thin_float"]["file"] == "lprnet_128_w0.5.keras"
+    assert stages["qat_int8"]["bytes"] < 0.45 * stages["ptq_int8"]["bytes"]
+    assert {"thin", "qat", "convert"} <= set(report["seconds"])

@@ -112,3 +112,69 @@ def test_android_assets_refuse_a_float_model(tmp_path) -> None:
     art = export_model(tiny_model(), "tflite", "fp32", tmp_path, parity=False)
     with pytest.raises(LprnetError, match="need an int8 TFLite with uint8 input"):
         write_android_assets(tmp_path / "assets", art.path)
+
+
+def _tiny_int8(folder: Path, seed: int) -> tuple[object, Path]:
+    from test_export_formats import tiny_model
+
+    from export.api import export_model
+
+    model = tiny_model(seed=seed)
+    art = export_model(model, "tflite", "int8", folder, calibration=8, parity=False)
+    return model, Path(art.path)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_crash_in_the_asset_refresh_leaves_the_old_set_whole(tmp_path, monkeypatch) -> None:
+    import export.android as android
+
+    _, first = _tiny_int8(tmp_path / "a", 0)
+    _, second = _tiny_int8(tmp_path / "b", 1)
+    assets = tmp_path / "assets"
+    write_android_assets(assets, first)
+    before = _snapshot(assets)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:  # interrupted while the new set is being written
+        m.setattr(android, "readme", crash)
+        with pytest.raises(KeyboardInterrupt):
+            write_android_assets(assets, second)
+    assert _snapshot(assets) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "assets", "b"]  # no staging left
+
+    real, calls = android.os.replace, []
+
+    def die_on_second(src, dst):  # killed between moving the old set aside and the new in
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(android.os, "replace", die_on_second)
+        with pytest.raises(KeyboardInterrupt):
+            write_android_assets(assets, second)
+    android._recover(assets)  # what the next refresh does first
+    assert _snapshot(assets) == before
+    write_android_assets(assets, second)
+    assert _snapshot(assets) != before and len(list(tmp_path.glob(".assets*"))) == 0
+
+
+def test_a_parity_failed_artifact_is_never_released(tmp_path) -> None:
+    from export.manifest import read_manifest, update_manifest
+
+    _, good = _tiny_int8(tmp_path / "ok", 0)
+    assets = tmp_path / "assets"
+    write_android_assets(assets, good)
+    before = _snapshot(assets)
+    _, bad = _tiny_int8(tmp_path / "bad", 1)
+    (entry,) = read_manifest(bad.parent)["artifacts"]
+    update_manifest(bad.parent, {**entry, "parity": {"passed": False, "max_px": 9.0}})
+    with pytest.raises(LprnetError, match="failed the parity check"):
+        write_android_assets(assets, bad)
+    assert _snapshot(assets) == before

@@ -208,3 +208,19 @@ def test_tfjs_graph_rerun_in_tensorflow_matches_tfjs_in_node(exported, crops, pr
         pytest.skip("no node + @tensorflow/tfjs (npm install in web_demo/)")
     node = TfjsNodeModel(art.path).predict(crops.images)
     assert np.abs(node - graph).max() * N * 1.1 < 0.01  # crop pixels
+
+
+def test_onnx_nearest_resize_uses_no_deprecated_mode(tmp_path, crops) -> None:
+    """tf2onnx writes ``tf_half_pixel_for_nn`` (onnxruntime warns per node and session); the
+    exporter rewrites it to the equivalent asymmetric + floor, and parity still holds."""
+    import onnx
+
+    art = export_model(tiny_model(), "onnx", "fp32", tmp_path, parity_images=crops)
+    modes = {
+        onnx.helper.get_attribute_value(a)
+        for n in onnx.load(str(art.path)).graph.node
+        if n.op_type == "Resize"
+        for a in n.attribute
+        if a.name == "coordinate_transformation_mode"
+    }
+    assert modes == {b"asymmetric"} and art.parity["max_px"] < 1e-4

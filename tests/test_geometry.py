@@ -527,3 +527,27 @@ def test_json_is_strict(tmp_path) -> None:
         '"s"',
         "}",
     ]
+
+
+def test_uv_layout_cache_never_serves_another_model(face_model) -> None:
+    import dataclasses
+    import weakref
+
+    from lprnet.geometry import uv
+
+    a = uv.uv_layout(face_model, 16)
+    assert uv.uv_layout(face_model, 16) is a  # cached
+    other = dataclasses.replace(face_model)
+    assert uv.uv_layout(other, 16) is not a
+
+    # a dead model's entry under a recycled id is rebuilt, not returned
+    class Gone:
+        pass
+
+    dead = Gone()
+    stale = weakref.ref(dead)
+    del dead
+    uv._LAYOUTS[(id(face_model), 16)] = (stale, a)
+    fresh = uv.uv_layout(face_model, 16)
+    assert fresh is not a and fresh.resolution == 16
+    assert uv.uv_layout(face_model, 16) is fresh

@@ -495,10 +495,11 @@ def test_reconstructor_inputs(reconstructor, photos, annotated):
 def test_reconstructor_recovers_a_known_face(data_dir, face_model, layout128):
     """An oracle network returning a sample's true posmap: the face comes back in the image."""
     from lprnet.data.annotations import read_params
-    from lprnet.data.samples import POSMAP_SCALE, make_sample, read_image_rgb
+    from lprnet.data.samples import make_sample, read_image_rgb
     from lprnet.geometry import posmap as pm
     from lprnet.geometry.transform import pose_to_image
     from lprnet.inference.reconstructor import Reconstructor
+    from lprnet.io_contract import POSMAP_SCALE
 
     stem = data_dir / "samples" / "aflw2000" / "image00081"
     image, params = read_image_rgb(stem.with_suffix(".jpg")), read_params(stem.with_suffix(".mat"))

@@ -26,15 +26,41 @@ def test_file_matches_its_training_record(record) -> None:
     assert record["training"]["steps"] > 0 and record["training"]["data"]
 
 
-@pytest.mark.parametrize("name", ["lprnet_128_qat", "prnet_256"])
+@pytest.mark.parametrize("name", ["prnet_256", "lprnet_128_pruned", "lprnet_128_pqat"])
 def test_other_shipped_files_match_their_records(name) -> None:
-    from lprnet.shipped import PACKED, RESOURCES
+    from lprnet.shipped import COMPRESSED, PACKED, RESOURCES
 
     stored = PACKED.get(name, SHIPPED[name])
     record = json.loads((RESOURCES / f"{name}.record.json").read_text())
     assert record["file"] == stored.name
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == record["sha256"]
-    assert record["model"]["params"] > 0 and record["training"]
+    if name in COMPRESSED:  # a compress run's report: how it was fine-tuned, and from what
+        assert record["compress"]["training_signal"] == "shards"
+        assert record["compress"]["config"]["sparsity"] >= 0.5
+        assert record["compress"]["headline"]["set"] == "aflw2000"
+    else:
+        assert record["model"]["params"] > 0 and record["training"]
+
+
+def test_the_int8_model_phones_get_is_pruned() -> None:
+    """android_assets/ holds the pruning-aware fine-tuned, sparsity-preserving QAT model:
+    >= 45% of its conv weights are exactly zero, and its record states its AFLW2000-3D drift
+    against the float model it was pruned from (the issue's <= 2% is not met yet: see
+    docs/compression.md)."""
+    from export.android import DEFAULT_DIR
+    from export.tflite import weight_sparsity
+    from lprnet.shipped import INT8_DEFAULT, RESOURCES
+
+    (model,) = DEFAULT_DIR.glob("*.tflite")
+    assert model.name == f"{INT8_DEFAULT}-int8.tflite" == "lprnet_128_pqat-int8.tflite"
+    assert weight_sparsity(model)["sparsity"] >= 0.45
+    record = json.loads((RESOURCES / f"{INT8_DEFAULT}.record.json").read_text())
+    stages = record["compress"]["stages"]
+    assert stages["pqat_int8"]["sparsity"]["sparsity"] >= 0.45
+    flt, q = (stages[k]["eval_aflw2000"]["nme_2d_sparse"]["mean"] for k in ("float", "pqat_int8"))
+    assert stages["pqat_int8"]["nme_2d_drift_rel"] == pytest.approx((q - flt) / flt)
+    assert stages["pqat_int8"]["eval_aflw2000"]["nme_2d_sparse"]["count"] == 995
+    assert record["compress"]["calibration"].endswith("un-augmented training crops")
 
 
 @pytest.mark.slow

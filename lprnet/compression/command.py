@@ -21,6 +21,12 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         data=[list(parse_source(s)) for s in args.data],
         calibration=args.calibration,
         seed=args.seed,
+        pruned=args.pruned,
+        width=args.width,
+        schedule=args.schedule,
+        fill=args.aug_fill,
+        aug_scale=list(args.aug_scale),
+        flip_prob=args.flip_prob,
     )
     report = compress(config, args.out, aflw_dir=args.aflw, data_dir=args.data_dir)
     print(format_report(report))
@@ -43,11 +49,24 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", default="lprnet_128", help="shipped name or .keras file")
     p.add_argument("--out", required=True, type=Path, help="output folder (resumable)")
     p.add_argument("--sparsity", type=float, default=0.5, help="target sparsity (default 0.5)")
+    p.add_argument(
+        "--width",
+        type=float,
+        default=1.0,
+        help="< 1: channel pruning instead of zeros: the same network at this width, from the "
+        "strongest filters, fine-tuned --prune-steps (with --sparsity 0)",
+    )
     p.add_argument("--prune-steps", type=int, default=1000)
     p.add_argument("--qat-steps", type=int, default=500)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4, help="pruning fine-tune learning rate")
     p.add_argument("--qat-lr", type=float, default=2e-5)
+    p.add_argument(
+        "--schedule",
+        choices=("constant", "cosine"),
+        default="constant",
+        help="learning rate of each stage: constant, or cosine-decayed to 0",
+    )
     p.add_argument(
         "--data",
         action="append",
@@ -55,7 +74,21 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="SHARDS[:WEIGHT]",
         help="training shards (repeatable); without: distillation on the embedded set",
     )
-    p.add_argument("--calibration", type=int, default=200, help="int8 calibration crops")
+    p.add_argument(
+        "--pruned",
+        help="a pruned float checkpoint of --model (shipped name or file): skip pruning, "
+        "start the sparsity-preserving QAT from it (--model stays the float reference)",
+    )
+    p.add_argument(
+        "--calibration",
+        type=int,
+        default=200,
+        help="int8 calibration crops: from --data when given, else the embedded set's "
+        "calibration split (never the crops the report scores)",
+    )
+    p.add_argument("--aug-fill", choices=("constant", "reflect"), default="reflect")
+    p.add_argument("--aug-scale", type=float, nargs=2, default=(0.9, 1.1), metavar=("MIN", "MAX"))
+    p.add_argument("--flip-prob", type=float, default=0.5)
     p.add_argument("--aflw", help="also evaluate every stage on this AFLW2000-3D folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")

@@ -18,6 +18,7 @@ import gzip
 import json
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,25 @@ class CompressConfig:
     prune_steps, qat_steps : int
         Fine-tuning batches of each stage.
     data : list of [path, weight]
-        Training shard folders; empty -> distillation on the embedded set.
+        Training shard folders; empty -> distillation on the embedded set's calibration split.
     calibration : int
-        Embedded-set crops used to calibrate int8 (PTQ and the QAT conversion).
+        Crops that calibrate int8 (PTQ and the QAT conversion): un-augmented training crops
+        when ``data`` is given, else (at most) the embedded set's calibration split, never the
+        images the report scores.
+    width : float
+        < 1: structured (channel) pruning instead of zeros: the same architecture at this width
+        multiplier, initialised with the strongest filters (:mod:`lprnet.compression.channels`)
+        and fine-tuned for ``prune_steps``; needs ``sparsity`` 0.
+    pruned : str or None
+        A pruned float checkpoint of ``model`` (shipped name or file) to start the QAT from:
+        the pruning stage is skipped and ``model`` stays the float reference and teacher.
+    schedule : {"constant", "cosine"}
+        The learning rate of each fine-tuning stage: ``lr`` / ``qat_lr`` throughout, or
+        decayed from it to 0 along a cosine.
+    fill, aug_scale, flip_prob :
+        The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
+        border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
+        cue that real crops do not have).
     """
 
     model: str = "lprnet_128"
@@ -59,6 +76,21 @@ class CompressConfig:
     data: list[list[Any]] = field(default_factory=list)
     calibration: int = 200
     seed: int = 0
+    pruned: str | None = None
+    width: float = 1.0
+    schedule: str = "constant"
+    fill: str = "reflect"
+    aug_scale: list[float] = field(default_factory=lambda: [0.9, 1.1])
+    flip_prob: float = 0.5
+
+    def augment_config(self):
+        from lprnet.data.augment import AugmentConfig
+
+        return AugmentConfig(
+            scale=(float(self.aug_scale[0]), float(self.aug_scale[1])),
+            flip_prob=self.flip_prob,
+            fill=self.fill,
+        )
 
 
 def _gz_size(path: Path) -> int:
@@ -71,12 +103,12 @@ def _file_row(path: Path) -> dict[str, Any]:
 
 def _check_config(out: Path, config: CompressConfig) -> None:
     path = out / "config.json"
+    new = json.loads(json.dumps(asdict(config)))  # tuples as lists, as read back
     if path.is_file():
-        old = json.loads(path.read_text())
-        if old != asdict(config):
-            diff = sorted(
-                k for k in old.keys() | asdict(config).keys() if old.get(k) != asdict(config).get(k)
-            )
+        # a key an older run did not write has its default (runs made before it existed)
+        old = {**json.loads(json.dumps(asdict(CompressConfig()))), **json.loads(path.read_text())}
+        if old != new:
+            diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
             raise LprnetError(
                 f"{out} holds a compression run with other settings ({', '.join(diff)}): "
                 "use another --out or the same settings to resume"
@@ -85,14 +117,20 @@ def _check_config(out: Path, config: CompressConfig) -> None:
     write_json(path, asdict(config))
 
 
-def calibration_images(count: int, size: int) -> np.ndarray:
-    """The first ``count`` embedded-set crops at ``size`` as float32 in [0, 1]."""
+def calibration_images(config: CompressConfig, size: int) -> np.ndarray:
+    """int8 calibration crops at ``size``, float32 in [0, 1]: ``config.calibration``
+    un-augmented training crops when shards are given, else the first of the embedded set's
+    calibration split (never its scored split)."""
+    from lprnet.compression.finetune import shard_images
     from lprnet.data.embedded import load_embedded_set
 
-    images = load_embedded_set().images(size)
-    if count < 1:
-        raise LprnetError(f"--calibration must be >= 1, got {count}")
-    return images[:count].astype(np.float32) / 255.0
+    if config.calibration < 1:
+        raise LprnetError(f"--calibration must be >= 1, got {config.calibration}")
+    if config.data:
+        sources = [(str(p), float(w)) for p, w in config.data]
+        return shard_images(sources, size, config.calibration, config.seed)
+    images = load_embedded_set().images(size, split="calibration")
+    return images[: config.calibration].astype(np.float32) / 255.0
 
 
 def _evaluate(path: Path, faces, face_model=None) -> dict[str, Any]:
@@ -121,6 +159,7 @@ def compress(
     from lprnet.compression import finetune, pqat, sparsity
     from lprnet.data.embedded import load_embedded_set
     from lprnet.geometry.uv_tables import uv_tables
+    from lprnet.quiet import quiet
     from lprnet.shipped import resolve_model
     from lprnet.training.trainer import save_model_atomic
 
@@ -128,8 +167,18 @@ def compress(
     source = resolve_model(config.model)
     if not source.is_file():
         raise LprnetError(f"--model {config.model}: no such file (or a shipped name)")
+    given_pruned = resolve_model(config.pruned) if config.pruned else None
+    if given_pruned is not None and not given_pruned.is_file():
+        raise LprnetError(f"--pruned {config.pruned}: no such file (or a shipped name)")
     if not 0.0 <= config.sparsity < 1.0:
         raise LprnetError(f"--sparsity must be in [0, 1), got {config.sparsity}")
+    if not 0.0 < config.width <= 1.0:
+        raise LprnetError(f"--width must be in (0, 1], got {config.width}")
+    if config.width < 1 and config.sparsity > 0:
+        raise LprnetError(
+            "--width (channel pruning) and --sparsity (zeros) are separate recipes: "
+            "give --sparsity 0 with --width"
+        )
     _check_config(out, config)
     times: dict[str, float] = {}
 
@@ -141,7 +190,8 @@ def compress(
 
     teacher = load_float()
     n = int(teacher.input_shape[1])
-    calib = calibration_images(config.calibration, n)
+    calib = calibration_images(config, n)
+    augment = config.augment_config()
     weight_mask = uv_tables(n, data_dir).weight_mask
 
     def dataset(seed_offset: int):
@@ -151,23 +201,45 @@ def compress(
                 n,
                 config.batch_size,
                 config.seed + seed_offset,
+                augment,
             )
-        images = load_embedded_set().images(n)
+        images = load_embedded_set().images(n, split="calibration")
         return finetune.distillation_dataset(
-            images, teacher, config.batch_size, config.seed + seed_offset
+            images, teacher, config.batch_size, config.seed + seed_offset, augment
         )
 
-    files = stage_files(out, source.stem, config.sparsity)
+    files = stage_files(out, source.stem, config.sparsity, config.width)
     tag, ptq = files["tag"], files["ptq"]
     if not ptq.is_file():
         t0 = time.perf_counter()
-        tflite.save(tflite.convert(teacher, "int8", calib), ptq)
+        with quiet():
+            tflite.save(tflite.convert(teacher, "int8", calib), ptq)
         times["ptq"] = time.perf_counter() - t0
 
     pruned_path = files["pruned"]
-    if config.sparsity == 0:  # QAT only: the float model is the "pruned" one
+    if config.sparsity == 0 and config.width == 1:  # QAT only: the float is the "pruned" one
         pruned_path = source
-    elif not pruned_path.is_file():
+    if given_pruned is not None:
+        pruned_path = given_pruned
+    elif config.width < 1 and not pruned_path.is_file():  # structured: a thinner network
+        from lprnet.compression.channels import thin_weights
+        from lprnet.models.registry import build_model
+
+        t0 = time.perf_counter()
+        thin = thin_weights(teacher, build_model(teacher.name, size=n, width=config.width))
+        finetune.fit(
+            thin,
+            dataset(0),
+            config.prune_steps,
+            config.lr,
+            weight_mask,
+            desc="thin",
+            progress=progress,
+            schedule=config.schedule,
+        )
+        save_model_atomic(thin, pruned_path)
+        times["thin"] = time.perf_counter() - t0
+    elif config.sparsity > 0 and not pruned_path.is_file():
         t0 = time.perf_counter()
         student = load_float()
         wrapped = sparsity.prune(student, config.sparsity, 0, int(RAMP * config.prune_steps))
@@ -180,6 +252,7 @@ def compress(
             callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
             desc="prune",
             progress=progress,
+            schedule=config.schedule,
         )
         save_model_atomic(sparsity.strip(wrapped), pruned_path)
         times["prune"] = time.perf_counter() - t0
@@ -198,8 +271,10 @@ def compress(
             weight_mask,
             desc=tag,
             progress=progress,
+            schedule=config.schedule,
         )
-        with pqat.quantize_scope():
+        with pqat.quantize_scope(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "You are saving your model as an HDF5 file")
             save_model_atomic(qat, pqat_path, include_optimizer=False)
         times[tag] = time.perf_counter() - t0
     if qat is None:
@@ -209,48 +284,58 @@ def compress(
     final = files["int8"]
     if not final.is_file():
         t0 = time.perf_counter()
-        tflite.save(tflite.convert(qat, "int8", calib), final)
+        with quiet():
+            tflite.save(tflite.convert(qat, "int8", calib), final)
         times["convert"] = time.perf_counter() - t0
 
-    report = _report(config, out, source, pruned, aflw_dir, data_dir, progress)
-    report["seconds"] = {k: round(v, 1) for k, v in times.items()}
+    report = _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir)
+    # a resumed run keeps the times of the stages an earlier call of it ran
+    earlier = {}
+    if (out / "report.json").is_file():
+        earlier = json.loads((out / "report.json").read_text()).get("seconds", {})
+    report["seconds"] = {**earlier, **{k: round(v, 1) for k, v in times.items()}}
+    report["seconds_this_call"] = sorted(times)
     write_json(out / "report.json", report)
     # the QAT model's training record, found by the exporter beside the model file
     write_json(files["qat"].with_suffix(".record.json"), report)
     return report
 
 
-def stage_files(out: Path, stem: str, sparsity: float) -> dict[str, Any]:
+def stage_files(out: Path, stem: str, sparsity: float, width: float = 1.0) -> dict[str, Any]:
     """The files of a run: ``ptq`` int8, ``pruned`` float, ``qat`` model and its ``int8``; the
-    ``tag`` is ``pqat`` (sparsity-preserving QAT of a pruned model) or ``qat`` (sparsity 0)."""
+    ``tag`` is ``pqat`` (sparsity-preserving QAT of a pruned model) or ``qat`` (sparsity 0,
+    also after channel pruning to ``width`` < 1, whose files are named ``<stem>_w<width>``)."""
     tag = "pqat" if sparsity > 0 else "qat"
+    thin = f"{stem}_w{width:g}" if width < 1 else None
     return {
         "tag": tag,
         "ptq": out / f"{stem}-int8.tflite",
-        "pruned": out / f"{stem}_pruned.keras",
+        "pruned": out / (f"{thin}.keras" if thin else f"{stem}_pruned.keras"),
+        "pruned_stage": "thin_float" if thin else "pruned_float",
         # QAT models load back from .h5, not .keras (tf-keras 2.19)
-        "qat": out / f"{stem}_{tag}.h5",
-        "int8": out / f"{stem}_{tag}-int8.tflite",
+        "qat": out / f"{thin or stem}_{tag}.h5",
+        "int8": out / f"{thin or stem}_{tag}-int8.tflite",
     }
 
 
-def _report(config, out, source, pruned, aflw_dir, data_dir, progress) -> dict[str, Any]:
+def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dict[str, Any]:
     from export.tflite import weight_sparsity
     from lprnet.compression import sparsity
-    from lprnet.evaluation import aflw2000_faces, embedded_faces
+    from lprnet.evaluation import aflw2000_benchmark, embedded_faces
     from lprnet.machine import describe
 
-    files = stage_files(out, source.stem, config.sparsity)
+    files = stage_files(out, source.stem, config.sparsity, config.width)
     stages = {"float": source, "ptq_int8": files["ptq"]}
-    if config.sparsity > 0:
-        stages["pruned_float"] = files["pruned"]
+    if config.sparsity > 0 or config.width < 1:
+        stages[files["pruned_stage"]] = pruned_path
     stages[f"{files['tag']}_int8"] = files["int8"]
     faces = embedded_faces()
     aflw, face_model = None, None
     if aflw_dir:
         from lprnet.geometry.bfm import load_face_model
 
-        aflw, face_model = aflw2000_faces(aflw_dir), load_face_model(data_dir)
+        # the protocol's ground truth (3DDFA's pts68, the -new.pose bins), as eval / bench
+        aflw, face_model = aflw2000_benchmark(aflw_dir, data_dir), load_face_model(data_dir)
     rows = {}
     for name, path in stages.items():
         row: dict[str, Any] = {**_file_row(path)}
@@ -260,11 +345,21 @@ def _report(config, out, source, pruned, aflw_dir, data_dir, progress) -> dict[s
         if aflw is not None:
             row["eval_aflw2000"] = _evaluate(path, aflw, face_model)
         rows[name] = row
-    base = rows["float"]["eval_embedded"]["nme_2d_sparse"]["mean"]
+    # drift on the headline set: AFLW2000-3D when given, else the embedded score split
+    headline = "eval_aflw2000" if aflw is not None else "eval_embedded"
+    base = _headline_nme(rows["float"][headline])
     for row in rows.values():
-        nme = row["eval_embedded"]["nme_2d_sparse"]["mean"]
-        row["nme_2d_drift_rel"] = (nme - base) / base
+        row["nme_2d_drift_rel"] = (_headline_nme(row[headline]) - base) / base
     return {
+        "headline": {
+            "set": "aflw2000" if aflw is not None else "embedded",
+            "images": len(aflw) if aflw is not None else len(faces),
+        },
+        "calibration": (
+            f"{config.calibration} un-augmented training crops"
+            if config.data
+            else "the embedded set's calibration split"
+        ),
         "config": asdict(config),
         "source": str(source),
         "training_signal": "shards" if config.data else "distillation on the embedded set",
@@ -276,18 +371,33 @@ def _report(config, out, source, pruned, aflw_dir, data_dir, progress) -> dict[s
     }
 
 
+def _headline_nme(summary: dict[str, Any]) -> float:
+    """The protocol mean of the 2D sparse NME, or the mean over present bins when a bin is
+    empty (drift of two models on the same images is still defined)."""
+    s = summary["nme_2d_sparse"]
+    return float(s["mean"] if s.get("mean") is not None else s["mean_present_bins"])
+
+
 def format_report(report: dict[str, Any]) -> str:
-    """The stages as a Markdown table (size, gzip, sparsity of the file, NME, drift)."""
+    """The stages as a Markdown table (size, gzip, sparsity of the file, NME on the embedded
+    score split and on AFLW2000-3D when measured, drift on the headline set)."""
+    aflw = all("eval_aflw2000" in r for r in report["stages"].values())
+    head = report.get("headline", {}).get("set", "embedded")
     lines = [
-        "| stage | file | size KB | gzip KB | weight sparsity | NME 2D % | drift vs float |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| stage | file | size KB | gzip KB | weight sparsity | NME 2D % embedded"
+        + (" | NME 2D % AFLW2000-3D" if aflw else "")
+        + f" | drift vs float ({head}) |",
+        "|---|---|---:|---:|---:|---:|" + ("---:|" if aflw else "") + "---:|",
     ]
     for name, row in report["stages"].items():
         sp = row.get("sparsity", {}).get("sparsity")
+        nmes = [_headline_nme(row["eval_embedded"])]
+        if aflw:
+            nmes.append(_headline_nme(row["eval_aflw2000"]))
         lines.append(
             f"| {name} | {row['file']} | {row['bytes'] / 1024:.0f} | {row['gzip_bytes'] / 1024:.0f}"
             f" | {'' if sp is None else f'{100 * sp:.1f}%'}"
-            f" | {row['eval_embedded']['nme_2d_sparse']['mean']:.2f}"
-            f" | {100 * row['nme_2d_drift_rel']:+.1f}% |"
+            + "".join(f" | {x:.2f}" for x in nmes)
+            + f" | {100 * row['nme_2d_drift_rel']:+.1f}% |"
         )
     return "\n".join(lines)

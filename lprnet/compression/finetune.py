@@ -30,12 +30,35 @@ SourceSpec = str | os.PathLike | tuple[str | os.PathLike, float]
 
 
 def shard_dataset(
-    sources: SourceSpec | Sequence[SourceSpec], size: int, batch_size: int = 16, seed: int = 0
+    sources: SourceSpec | Sequence[SourceSpec],
+    size: int,
+    batch_size: int = 16,
+    seed: int = 0,
+    config: AugmentConfig | None = None,
 ) -> tf.data.Dataset:
     """Augmented ``(image, posmap / (size * 1.1))`` batches from training shards."""
     from lprnet.data.pipeline import make_dataset
 
-    return make_dataset(sources, batch_size=batch_size, size=size, augment=True, seed=seed)
+    return make_dataset(
+        sources, batch_size=batch_size, size=size, augment=True, seed=seed, config=config
+    )
+
+
+def shard_images(
+    sources: SourceSpec | Sequence[SourceSpec], size: int, count: int, seed: int = 0
+) -> np.ndarray:
+    """``count`` un-augmented training crops, (count, size, size, 3) float32 in [0, 1].
+
+    What int8 calibration takes when training shards are given: the distribution the model
+    was trained on, and never an evaluation image.
+    """
+    from lprnet.data.pipeline import make_dataset
+
+    if count < 1:
+        raise LprnetError(f"--calibration must be >= 1, got {count}")
+    ds = make_dataset(sources, batch_size=count, size=size, augment=False, seed=seed)
+    images, _ = next(iter(ds))
+    return images.numpy().astype(np.float32)
 
 
 def distillation_dataset(
@@ -72,6 +95,7 @@ def distillation_dataset(
     table = tf.constant(images.astype(np.uint8))
     zeros = tf.zeros((n, n, 3), tf.float32)
 
+    @tf.autograph.experimental.do_not_convert  # plain TF ops: nothing to convert (and no warning)
     def example(k):
         s = tf.stack([tf.constant(seed, tf.int64), k])
         i = tf.random.stateless_uniform([], s, 0, len(images), dtype=tf.int64)
@@ -80,7 +104,7 @@ def distillation_dataset(
 
     ds = tf.data.Dataset.range(2**62).map(example, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch_size, drop_remainder=True)
-    ds = ds.map(lambda x: (x, teacher(x, training=False)))
+    ds = ds.map(tf.autograph.experimental.do_not_convert(lambda x: (x, teacher(x, training=False))))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -115,8 +139,10 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     desc: str = "fine-tune",
     progress: bool = True,
+    schedule: str = "constant",
 ) -> float | None:
-    """Train ``steps`` batches with Adam on PRNet's weighted posmap loss.
+    """Train ``steps`` batches with Adam on PRNet's weighted posmap loss, at ``lr`` throughout
+    (``schedule="constant"``) or decayed to 0 along a cosine (``"cosine"``).
 
     Returns
     -------
@@ -127,7 +153,10 @@ def fit(
 
     if steps < 1:
         return None
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss=weighted_posmap_loss(weight_mask))
+    if schedule not in ("constant", "cosine"):
+        raise LprnetError(f"fine-tune schedule must be constant or cosine, got {schedule!r}")
+    rate = keras.optimizers.schedules.CosineDecay(lr, int(steps)) if schedule == "cosine" else lr
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss=weighted_posmap_loss(weight_mask))
     history = model.fit(
         dataset,
         epochs=1,

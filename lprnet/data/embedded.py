@@ -5,7 +5,10 @@ seed and profiled views of photos that no training set uses (dlib's testing face
 AFLW2000-3D samples). Per sample: the crop (JPEG), the 68 ground-truth landmarks (crop pixels),
 [pitch, yaw, roll] in degrees, and the ground-truth posmap resampled to a 32x32 UV grid for
 dense metrics. It is what the main job evaluates and calibrates int8 models on when no data
-directory is given. BFM-derived: non-commercial research use only.
+directory is given, in two disjoint splits (:data:`SPLITS`): int8 calibration and distillation
+draw on ``calibration`` (every :data:`CALIBRATION_EVERY`-th sample), scores are taken on
+``score`` (the rest), so no reported number is measured on the images a model was tuned on.
+BFM-derived: non-commercial research use only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,33 @@ EMBEDDED = Path(__file__).resolve().parent.parent / "resources" / "embedded-256.
 SIZE = 256
 DENSE = 32
 JPEG_QUALITY = 92
+#: Every this-many-th sample (0, 4, 8, ...) is in the calibration split.
+CALIBRATION_EVERY = 4
+SPLITS = ("all", "calibration", "score")
+
+
+def split_indices(count: int, split: str) -> np.ndarray:
+    """Indices of ``split`` (one of :data:`SPLITS`) in a set of ``count`` samples.
+
+    Parameters
+    ----------
+    count : int
+        Samples in the set.
+    split : {"all", "calibration", "score"}
+        ``calibration``: every :data:`CALIBRATION_EVERY`-th sample from 0; ``score``: the others.
+
+    Returns
+    -------
+    (M,) int64, ascending
+    """
+    idx = np.arange(count)
+    if split == "all":
+        return idx
+    if split == "calibration":
+        return idx[idx % CALIBRATION_EVERY == 0]
+    if split == "score":
+        return idx[idx % CALIBRATION_EVERY != 0]
+    raise ValueError(f"embedded split must be one of {SPLITS}, got {split!r}")
 
 
 def resample_posmap(posmap: np.ndarray, size: int) -> np.ndarray:
@@ -71,9 +101,13 @@ class EmbeddedSet:
         bgr = cv2.imdecode(np.frombuffer(self.jpegs[i], np.uint8), cv2.IMREAD_COLOR)
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
-    def images(self, size: int = SIZE) -> np.ndarray:
-        """All crops as (N, size, size, 3) uint8 (area-resized when size < 256)."""
-        out = [self.image(i) for i in range(len(self))]
+    def indices(self, split: str = "all") -> np.ndarray:
+        """The sample indices of one of :data:`SPLITS` (:func:`split_indices`)."""
+        return split_indices(len(self), split)
+
+    def images(self, size: int = SIZE, split: str = "all") -> np.ndarray:
+        """The crops of ``split`` as (N, size, size, 3) uint8 (area-resized when size < 256)."""
+        out = [self.image(int(i)) for i in self.indices(split)]
         if size != SIZE:
             out = [cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in out]
         return np.stack(out)

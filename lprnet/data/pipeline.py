@@ -27,8 +27,8 @@ from lprnet.data import shards
 from lprnet.data.augment import AugmentConfig
 from lprnet.data.augment import augment as augment_example
 from lprnet.data.build import INDEX
-from lprnet.data.samples import POSMAP_SCALE
 from lprnet.errors import DataFormatError, LprnetError
+from lprnet.io_contract import POSMAP_SCALE
 from lprnet.tfenv import tf
 
 AUTOTUNE = tf.data.AUTOTUNE

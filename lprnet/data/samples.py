@@ -15,9 +15,6 @@ from lprnet.geometry.bfm import FaceModel
 from lprnet.geometry.transform import pose_to_image
 from lprnet.geometry.uv import UVLayout
 
-#: The network's output scale: targets are ``posmap / (size * POSMAP_SCALE)`` (PRNet: 1.1).
-POSMAP_SCALE = 1.1
-
 
 @dataclass
 class Sample:

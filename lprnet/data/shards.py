@@ -29,8 +29,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from lprnet.data.samples import POSMAP_SCALE, Sample
+from lprnet.data.samples import Sample
 from lprnet.errors import DataFormatError
+from lprnet.io_contract import POSMAP_SCALE
 
 SUFFIX = ".tfrecord"
 UINT16_MAX = 65535

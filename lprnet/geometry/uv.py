@@ -7,6 +7,7 @@ equal PRNet's ``uv_kpt_ind.txt`` exactly.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -138,14 +139,19 @@ class UVLayout:
         return tris[keep]
 
 
-_LAYOUTS: dict[tuple[int, int], UVLayout] = {}
+_LAYOUTS: dict[tuple[int, int], tuple[weakref.ref, UVLayout]] = {}
 
 
 def uv_layout(model: FaceModel, resolution: int) -> UVLayout:
-    """The (cached) :class:`UVLayout` of ``model`` at ``resolution`` x ``resolution``."""
+    """The (cached) :class:`UVLayout` of ``model`` at ``resolution`` x ``resolution``.
+
+    The cache holds a weak reference to each model it was built for: an entry whose model is
+    gone (and whose ``id`` a new model may reuse) is rebuilt, never served to another model.
+    """
     if resolution < 8:
         raise ValueError(f"resolution must be >= 8 pixels, got {resolution}")
     key = (id(model), resolution)
-    if key not in _LAYOUTS:
-        _LAYOUTS[key] = UVLayout(model, resolution)
-    return _LAYOUTS[key]
+    hit = _LAYOUTS.get(key)
+    if hit is None or hit[0]() is not model:
+        hit = _LAYOUTS[key] = (weakref.ref(model), UVLayout(model, resolution))
+    return hit[1]

@@ -178,11 +178,14 @@ class LiteRTModel:
     def __init__(self, path: Path, threads: int | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
+        from lprnet.quiet import quiet
+
         self.path = path
         self.name = path.stem
         try:
-            self._interp = Interpreter(model_path=str(path), num_threads=threads)
-            self._interp.allocate_tensors()
+            with quiet():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2
+                self._interp = Interpreter(model_path=str(path), num_threads=threads)
+                self._interp.allocate_tensors()
         except Exception as exc:
             raise _load_error(path, "a TFLite", exc) from exc
         ins, outs = self._interp.get_input_details(), self._interp.get_output_details()

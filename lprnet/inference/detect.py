@@ -230,11 +230,14 @@ class _BlazeFaceNet:
     def __init__(self, path: Path, spec: dict, threads: int | None):
         from ai_edge_litert.interpreter import Interpreter
 
+        from lprnet.quiet import quiet
+
         self.size, self.min_score = spec["size"], spec["min_score"]
         self.calibration: BoxCalibration = spec["calibration"]
         self.anchors = ssd_anchors(self.size, tuple(spec["strides"]), spec["interpolated"])
-        self.interp = Interpreter(model_path=str(path), num_threads=threads)
-        self.interp.allocate_tensors()
+        with quiet():  # LiteRT's XNNPACK start-up line
+            self.interp = Interpreter(model_path=str(path), num_threads=threads)
+            self.interp.allocate_tensors()
         self.input = self.interp.get_input_details()[0]["index"]
         outs = self.interp.get_output_details()
         # regressors (1, A, 16) and classificators (1, A, 1); their order differs between files

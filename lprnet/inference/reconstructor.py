@@ -20,13 +20,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lprnet.data.samples import POSMAP_SCALE, read_image_rgb
+from lprnet.data.samples import read_image_rgb
 from lprnet.errors import LprnetError
 from lprnet.geometry import crop
 from lprnet.geometry import posmap as pm
 from lprnet.geometry.uv_tables import UVTables, uv_tables
 from lprnet.inference.backends import PosmapModel, load_model
 from lprnet.inference.detect import FaceDetector, make_detector
+from lprnet.io_contract import POSMAP_SCALE
 
 TIMING_KEYS = ("detect", "crop", "model", "post")
 

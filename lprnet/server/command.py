@@ -11,6 +11,7 @@ import os
 from lprnet.errors import LprnetError
 from lprnet.inference.detect import DETECTORS
 from lprnet.server.limits import Limits
+from lprnet.shipped import INT8_DEFAULT
 
 
 def default_workers() -> int:
@@ -68,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--model",
         default=None,
         help="posmap network (.tflite, .onnx, .keras, .h5) or a shipped name; default: the "
-        "shipped lprnet_128_qat as int8 TFLite (exported and cached on first use)",
+        f"shipped {INT8_DEFAULT} as int8 TFLite (exported and cached on first use)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)

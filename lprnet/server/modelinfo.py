@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from lprnet.errors import LprnetError
-from lprnet.shipped import SHIPPED, resolve_model
+from lprnet.shipped import INT8_DEFAULT, SHIPPED, resolve_model
 
 log = logging.getLogger("lprnet.server")
 
 #: The artifact served when no model is given: ``ensure_artifact(*DEFAULT_ARTIFACT)``.
-DEFAULT_ARTIFACT = ("lprnet_128_qat", "tflite", "int8")  # QAT: +1.7% NME vs float, PTQ +19%
+DEFAULT_ARTIFACT = (INT8_DEFAULT, "tflite", "int8")
 _PRECISION_IN_NAME = re.compile(r"(?:^|[-_.])(fp32|fp16|int8|uint8)(?:$|[-_.])")
 
 

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from lprnet import metrics
-from lprnet.data.samples import POSMAP_SCALE
 from lprnet.geometry.bfm import FaceModel
 from lprnet.geometry.uv import uv_layout
+from lprnet.io_contract import POSMAP_SCALE
 from lprnet.training.config import TrainConfig
 
 

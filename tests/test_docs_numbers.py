@@ -1,0 +1,32 @@
+"""The numbers README.md and docs/ quote are the committed records' numbers (no stale copies)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lprnet.compression.compress import format_report
+from lprnet.shipped import RESOURCES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _record(name: str) -> dict:
+    return json.loads((RESOURCES / f"{name}.record.json").read_text())
+
+
+def test_compression_doc_table_is_the_shipped_record() -> None:
+    table = format_report(_record("lprnet_128_pqat")["compress"])
+    assert table in (ROOT / "docs" / "compression.md").read_text()
+
+
+def test_readme_quotes_the_shipped_models_numbers() -> None:
+    readme = (ROOT / "README.md").read_text()
+    flt = _record("lprnet_128")["eval_aflw2000"]["nme_2d_sparse"]
+    assert f"{flt['mean']:.2f}%" in readme
+    assert " / ".join(f"{v:.2f}" for v in flt["bins"].values()) in readme
+    stages = _record("lprnet_128_pqat")["compress"]["stages"]
+    pqat = stages["pqat_int8"]
+    assert f"{pqat['eval_aflw2000']['nme_2d_sparse']['mean']:.2f}%" in readme
+    assert f"{100 * pqat['nme_2d_drift_rel']:+.1f}%" in readme
+    assert f"{100 * pqat['sparsity']['sparsity']:.1f}%" in readme
