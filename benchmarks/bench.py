@@ -67,6 +67,8 @@ def run_bench(
     out = Path(out)
     machine = describe()
     t_start = time.perf_counter()
+    if exports and not (Path(exports) / "manifest.json").is_file():
+        raise LprnetError(f"--exports {exports}: no manifest.json (run `lprnet export`)")
     if prnet_exports and exports:
         from export.api import export_many
         from export.manifest import read_manifest
@@ -82,8 +84,6 @@ def run_bench(
     prnet_s, float_s = reference_subjects(float_model, prnet, out)
     subjects = [prnet_s, float_s]
     if exports:
-        if not (Path(exports) / "manifest.json").is_file():
-            raise LprnetError(f"--exports {exports}: no manifest.json (run `lprnet export`)")
         facts = {s.model: (s.params, s.gmac) for s in (prnet_s, float_s)}
         # an export of a QAT / pruned L-PRNet has the float network's shape
         for name in _lprnet_variants(exports):

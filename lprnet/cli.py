@@ -584,6 +584,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except json.JSONDecodeError as exc:
         print(f"lprnet: error: corrupt JSON file: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file the verb reads or writes: missing, unreadable, not allowed
+        if exc.filename is None:
+            raise
+        print(f"lprnet: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
