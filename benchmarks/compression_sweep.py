@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[str, Any]:
-    from lprnet.compression.compress import CompressConfig, _headline_nme, compress, stage_files
+    from lprnet.compression.compress import CompressConfig, compress, headline_nme, stage_files
 
     tag = f"w{width:g}" if width < 1 else f"s{sparsity:g}"
     config = CompressConfig(
@@ -45,8 +45,8 @@ def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[s
         "bytes": final["bytes"],
         "gzip_bytes": final["gzip_bytes"],
         "file_sparsity": final["sparsity"]["sparsity"],
-        "nme": _headline_nme(final["eval_aflw2000"] if args.aflw else final["eval_embedded"]),
-        "float_nme": _headline_nme(
+        "nme": headline_nme(final["eval_aflw2000"] if args.aflw else final["eval_embedded"]),
+        "float_nme": headline_nme(
             report["stages"]["float"]["eval_aflw2000" if args.aflw else "eval_embedded"]
         ),
         "drift_rel": final["nme_2d_drift_rel"],

@@ -347,9 +347,9 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
         rows[name] = row
     # drift on the headline set: AFLW2000-3D when given, else the embedded score split
     headline = "eval_aflw2000" if aflw is not None else "eval_embedded"
-    base = _headline_nme(rows["float"][headline])
+    base = headline_nme(rows["float"][headline])
     for row in rows.values():
-        row["nme_2d_drift_rel"] = (_headline_nme(row[headline]) - base) / base
+        row["nme_2d_drift_rel"] = (headline_nme(row[headline]) - base) / base
     return {
         "headline": {
             "set": "aflw2000" if aflw is not None else "embedded",
@@ -371,7 +371,7 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
     }
 
 
-def _headline_nme(summary: dict[str, Any]) -> float:
+def headline_nme(summary: dict[str, Any]) -> float:
     """The protocol mean of the 2D sparse NME, or the mean over present bins when a bin is
     empty (drift of two models on the same images is still defined)."""
     s = summary["nme_2d_sparse"]
@@ -391,9 +391,9 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     for name, row in report["stages"].items():
         sp = row.get("sparsity", {}).get("sparsity")
-        nmes = [_headline_nme(row["eval_embedded"])]
+        nmes = [headline_nme(row["eval_embedded"])]
         if aflw:
-            nmes.append(_headline_nme(row["eval_aflw2000"]))
+            nmes.append(headline_nme(row["eval_aflw2000"]))
         lines.append(
             f"| {name} | {row['file']} | {row['bytes'] / 1024:.0f} | {row['gzip_bytes'] / 1024:.0f}"
             f" | {'' if sp is None else f'{100 * sp:.1f}%'}"
