@@ -41,6 +41,10 @@ def reference_subjects(float_model: str, prnet: str, work: Path) -> tuple[Subjec
     return ref, flt
 
 
+#: The photo the webcam rows play through Chromium's fake camera (in the data directory).
+WEBCAM_PHOTO = "photos/misc/grace_hopper.jpg"
+
+
 def run_bench(
     exports: str | os.PathLike | None,
     out: str | os.PathLike,
@@ -96,9 +100,13 @@ def run_bench(
     say(f"latency: {len(subjects)} models x threads {list(threads)}, {runs} runs each")
     timed = {s.key: str(s.path) for s in subjects if s.format != "tfjs"}
     lat = latency.measure(timed, threads, runs, progress=say if progress else None)
+    webcam: list[dict] = []
     if any(s.format == "tfjs" for s in subjects):
         say("latency: TF.js wasm in Node and in headless Chromium")
         lat.update(js_latency.measure_js(subjects, runs))
+        photo = Path(data_dir or "") / WEBCAM_PHOTO if data_dir else None
+        say("webcam loop: the demo page on a fake camera, tracking and detecting every frame")
+        webcam = js_latency.measure_webcam(subjects, str(photo) if photo else None)
 
     mem: dict[str, dict] = {}
     if measure_memory:
@@ -153,6 +161,7 @@ def run_bench(
             "exports": None if exports is None else str(exports),
         },
         "rows": rows,
+        "webcam": webcam,
         "seconds": round(time.perf_counter() - t_start, 1),
     }
 

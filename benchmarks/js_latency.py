@@ -5,8 +5,12 @@
   and reports each run's time.
 * Chromium: :func:`lprnet.demo.browser_bench.measure` opens the demo page in Debian's Chromium
   and reads ``lprnetBench(runs)`` (crop upload, inference, read-back).
+* The webcam loop: :func:`lprnet.demo.browser_bench.webcam_fps` plays a photo through Chromium's
+  fake camera into the page and counts frames per second end to end, tracking and detecting on
+  every frame (:func:`measure_webcam`).
 
-Both are batch 1 on one thread (tfjs-wasm reports 1 thread here). They run after the Python
+The page's wasm backend runs as many threads as the machine has cores (the ``threads`` of each
+result); Node's one. They run after the Python
 runtimes, not interleaved with them: compare them with each other and with ratios, carefully.
 """
 
@@ -69,3 +73,26 @@ def measure_js(subjects, runs: int) -> dict[str, dict[str, dict]]:
             backend = js.split("-", 1)[1]
             out[s.key] = {"1": chromium_latency(path, min(runs, SLOW_RUNS), backend)}
     return out
+
+
+def measure_webcam(subjects, image: str | None, seconds: float = 10.0) -> list[dict]:
+    """Webcam fps of the demo page per Chromium wasm TF.js subject, or one ``{"error": why}``
+    row per subject (no photo, no browser)."""
+    from lprnet.demo.browser_bench import webcam_fps
+    from lprnet.errors import LprnetError
+
+    rows = []
+    for s in subjects:
+        if s.format != "tfjs" or s.extra.get("js") != "chromium":
+            continue
+        if image is None:
+            rows.append({"key": s.key, "error": "needs a photo with a face (give --data)"})
+            continue
+        try:
+            rows += [{"key": s.key, **r} for r in webcam_fps(str(s.path), image, seconds=seconds)]
+        except (LprnetError, OSError, RuntimeError) as exc:
+            rows.append({"key": s.key, "error": str(exc).splitlines()[0]})
+        except Exception as exc:  # playwright's own errors (browser crash, timeout)
+            why = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            rows.append({"key": s.key, "error": why})
+    return rows

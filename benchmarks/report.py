@@ -66,10 +66,40 @@ def markdown(report: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, Python {m['python']}; {pk}; "
         f"load average at start {m.get('load_average')}.",
     ]
+    notes += webcam_table(report)
     if missing:
         notes += ["", "Not measured (a dash in the table):"]
         notes += [f"- {what}: {why}" for what, why in missing]
     return "\n".join(lines + notes) + "\n"
+
+
+def webcam_table(report: dict[str, Any]) -> list[str]:
+    """The web demo's webcam loop: frames per second per model, backend and mode."""
+    rows = report.get("webcam") or []
+    if not rows:
+        return []
+    out = [
+        "",
+        "Webcam loop of the web demo (headless Chromium, fake 30 fps camera playing a photo, "
+        "640x480): frames per second end to end, with the tracking loop (detector when the "
+        "track is lost and every 30th frame) and with the detector on every frame; ms of the "
+        "last frame.",
+        "",
+        "| model | backend | threads | mode | fps | frames | detector runs "
+        "| ms detect / model / total |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "error" in r:
+            out.append(f"| {r['key']} | - | - | - | - | - | - | not measured: {r['error']} |")
+            continue
+        t = r.get("ms_per_frame") or {}
+        ms = " / ".join(_f(t.get(k), ".1f") for k in ("detect", "model", "total"))
+        out.append(
+            f"| {r['key']} | {r['backend']} | {r['threads']} | {r['mode']} | {r['fps']:.1f} "
+            f"| {r['frames']} | {r['detector_runs']} | {ms} |"
+        )
+    return out
 
 
 def headline_speedup(report: dict[str, Any]) -> list[str]:

@@ -321,3 +321,20 @@ def test_a_subject_that_cannot_be_evaluated_is_a_failed_row(tmp_path) -> None:
 
     res = evaluate_subjects([s], {"embedded": embedded_faces()[:2]}, progress=False)
     assert "error" in res["bad"] and headline(res["bad"], "embedded") is None
+
+
+def test_webcam_rows_in_the_report(bench_report) -> None:
+    from benchmarks.report import markdown
+
+    report = copy.deepcopy(bench_report[0])
+    assert report["webcam"] == []  # no TF.js subject: no webcam rows, no section
+    assert "Webcam loop" not in markdown(report)
+    timings = {"detect": 0.0, "model": 12.34, "total": 20.06}
+    report["webcam"] = [
+        {"key": "m-tfjs", "backend": "wasm", "threads": 2, "mode": "tracking", "fps": 31.24,
+         "frames": 300, "detector_runs": 11, "ms_per_frame": timings},
+        {"key": "m-tfjs", "error": "needs a photo with a face (give --data)"},
+    ]  # fmt: skip
+    md = markdown(report)
+    assert "| m-tfjs | wasm | 2 | tracking | 31.2 | 300 | 11 | 0.0 / 12.3 / 20.1 |" in md
+    assert "not measured: needs a photo with a face" in md

@@ -69,6 +69,52 @@ def test_prune_reaches_target_and_strip_keeps_outputs_shape() -> None:
     assert stripped.predict(_images(2) / 255.0, verbose=0).shape == before.shape
 
 
+class _Interrupt(keras.callbacks.Callback):
+    """Raise KeyboardInterrupt after batch ``at`` (as Ctrl-C would)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at = at
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch >= self.at:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_prune_stage_resumes_from_its_backup(tmp_path) -> None:
+    ds = finetune.distillation_dataset(_images(), tiny_model(False), batch_size=4, seed=0)
+    backup = tmp_path / "backup-prune"
+
+    def run(extra):
+        wrapped = sparsity.prune(tiny_model(transpose=False), 0.5, 0, 6)
+        cb = [tfmot.sparsity.keras.UpdatePruningStep(), *extra]
+        finetune.fit(
+            wrapped,
+            ds,
+            10,
+            1e-3,
+            _weight_mask(),
+            cb,
+            progress=False,
+            schedule="cosine",
+            backup_dir=backup,
+            backup_every=3,
+        )
+        return wrapped
+
+    with pytest.raises(KeyboardInterrupt):
+        run([_Interrupt(at=7)])
+    assert backup.is_dir()  # the backup of step 6 survives the interrupt
+
+    seen: list[int] = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(b))
+    wrapped = run([record])
+    assert seen == [6, 7, 8, 9], seen  # batches 7-10 (0-based 6-9): continued at step 6
+    assert int(wrapped.optimizer.iterations.numpy()) == 10
+    assert not backup.exists()  # deleted once the stage completed
+    assert abs(sparsity.keras_sparsity(sparsity.strip(wrapped))["pruned"] - 0.5) < 0.02
+
+
 def test_pqat_preserves_sparsity_into_int8_with_conv_transpose(tmp_path) -> None:
     """The custom scheme: 50% zeros in Conv2DTranspose survive QAT and the int8 file."""
     model = tiny_model(transpose=True)

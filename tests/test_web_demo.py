@@ -292,6 +292,93 @@ def test_js_ports_match_python(tmp_path):
     assert lines[-2:] == ["f 1 2 3", "f 3 2 4"]
 
 
+TRACKING_SCRIPT = """
+const trk = await import(process.argv[2] + '/tracking.js');
+const out = {};
+// a seeded LCG + Box-Muller: Gaussian jitter of 1 px on a face point at rest
+let seed = 12345;
+const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648;
+const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+const size = 100, fps = 30;
+for (const [name, beta] of [['euro', 2], ['lowpass', 0]]) {
+  const f = new trk.OneEuroFilter({ minCutoff: 1.0, beta, dCutoff: 1.0 });
+  const rest = [];
+  for (let k = 0; k < 300; k++) {
+    const y = f.filter([200 + gauss()], k / fps, size)[0];
+    if (k >= 30) rest.push(y - 200);
+  }
+  f.reset();
+  const lag = []; // a head moving 3 face sizes per second
+  for (let k = 0; k < 60; k++) {
+    const x = 200 + (3 * size * k) / fps;
+    const y = f.filter([x], k / fps, size)[0];
+    if (k >= 20) lag.push(x - y);
+  }
+  const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+  out[name] = { rest_std: Math.sqrt(mean(rest.map((v) => v * v))), lag: mean(lag) };
+}
+// the tracker: detect once, track, confirm every 5th frame, lose the face off the image
+const t = new trk.FaceTracker({ confirmEvery: 5 });
+const face = (cx, cy, s) => [[cx - s / 2, cy - s / 2], [cx + s / 2, cy - s / 2], [cx, cy + s / 2]];
+const log = [];
+let crop = null;
+for (let k = 0; k < 12; k++) {
+  const detect = t.needsDetection();
+  if (detect) crop = t.fromDetections(k < 10 ? [{ center: [320 + 10 * k, 240], size: 150 }] : []);
+  else crop = t.crop;
+  const kept = detect && k > 0 && crop !== null && crop.center[0] !== 320 + 10 * k;
+  log.push({ k, detect, kept, crop: crop && { center: crop.center, size: crop.size } });
+  if (crop) t.update(face(320 + 10 * k, 240, 60), 1.6, 640, 480);
+}
+// a still face whose landmarks wander by 1%: the crop holds; a 10% move: it follows
+const h = new trk.FaceTracker();
+h.fromDetections([{ center: [320, 240], size: 150 }]);
+const held = h.update(face(320, 240, 60), 1.6, 640, 480);
+out.hold = [h.update(face(321, 239, 60.5), 1.6, 640, 480) === held,
+  h.update(face(330, 240, 60), 1.6, 640, 480) === held];
+out.log = log;
+out.lost = t.update(face(700, 240, 60), 1.6, 640, 480);
+out.after_lost = t.needsDetection();
+out.iou = [trk.cropIou({ center: [0, 0], size: 2 }, { center: [1, 0], size: 2 }),
+  trk.cropIou({ center: [0, 0], size: 2 }, { center: [5, 0], size: 2 })];
+console.log(JSON.stringify(out));
+"""
+
+
+def test_webcam_tracking_and_one_euro_filter(tmp_path):
+    """tracking.js: the One Euro filter cuts rest jitter and keeps up with fast motion; the
+    tracker detects once, tracks from the landmarks, confirms every N frames, drops a lost face."""
+    node = _node()
+    (tmp_path / "track.mjs").write_text(TRACKING_SCRIPT)
+    res = subprocess.run(
+        [node, str(tmp_path / "track.mjs"), (WEB / "js").as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    euro, lowpass = out["euro"], out["lowpass"]
+    # at rest: the jitter (1 px) is cut to a third, about what a 1 Hz low-pass leaves
+    assert euro["rest_std"] < 0.35 and lowpass["rest_std"] < 0.35, (euro, lowpass)
+    # 3 face sizes per second: the One Euro filter lags 5% of the face, the 1 Hz low-pass half
+    # a face
+    assert euro["lag"] < 6.0 and lowpass["lag"] > 40.0, (euro, lowpass)
+    log = out["log"]
+    # detections: frame 0, the confirmations at 5 and 10, and 11 (the face was gone at 10)
+    assert [e["detect"] for e in log] == [k % 5 == 0 or k == 11 for k in range(12)]
+    # frames 1-4 use the landmark crop (PRNet's 1.6x rule: 60 px extent -> 96 px)
+    assert all(e["crop"]["size"] == pytest.approx(96.0) for e in log[1:5])
+    assert log[1]["crop"]["center"] == pytest.approx([320, 240])  # frame 0's landmarks
+    assert log[4]["crop"]["center"] == pytest.approx([350, 240])  # moving 10 px a frame
+    assert out["hold"] == [True, False]
+    # a confirming detection that overlaps keeps the track's crop
+    assert log[5]["kept"]
+    assert log[10]["crop"] is None and log[11]["crop"] is None  # no face found: no crop
+    assert out["lost"] is None and out["after_lost"]
+    assert out["iou"][0] == pytest.approx(2 / 6) and out["iou"][1] == 0
+
+
 # --------------------------------------------------------------------------- #
 # BlazeFace for TF.js
 # --------------------------------------------------------------------------- #

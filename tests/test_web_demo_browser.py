@@ -212,55 +212,51 @@ def test_photo_matches_python(backend, server, playwright, python_reference, dat
         browser.close()
 
 
-def _y4m(image: np.ndarray, path: Path, frames: int = 2) -> None:
-    """An RGB image as a YUV4MPEG2 (4:2:0) clip: Chromium's fake webcam plays it in a loop."""
-    import cv2
+def test_fake_webcam_tracks_without_detecting_every_frame(
+    server, playwright, python_reference, tmp_path
+):
+    """The webcam loop on Chromium's fake camera: the face is found once and then tracked from
+    the landmarks (the detector runs again only every 30th frame), and its landmarks are
+    Python's on the same frame; with tracking off the detector runs on every frame."""
+    from lprnet.demo.browser_bench import fake_camera_flags, webcam_frame, write_y4m
 
-    h, w = image.shape[:2]
-    yuv = cv2.cvtColor(image[: h - h % 2, : w - w % 2], cv2.COLOR_RGB2YUV_I420)
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w - w % 2} H{h - h % 2} F10:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            f.write(b"FRAME\n" + yuv.tobytes())
-
-
-def test_fake_webcam_runs_continuously(server, playwright, python_reference, tmp_path):
-    import cv2
-
-    # the photo letterboxed into a 640x480 frame, the size the page asks the camera for
-    image = python_reference["image"]
-    scale = 480 / image.shape[0]
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    frame = np.zeros((480, 640, 3), np.uint8)
-    x0 = (640 - small.shape[1]) // 2
-    frame[:, x0 : x0 + small.shape[1]] = small
+    frame = webcam_frame(python_reference["image"])  # the photo letterboxed into 640x480
     clip = tmp_path / "face.y4m"
-    _y4m(frame, clip)
-    extra = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={clip}",
-    ]
-    browser = _launch(playwright, extra)
+    write_y4m(frame, clip)
+    browser = _launch(playwright, fake_camera_flags(clip))
     try:
         page, errors = _open(browser, server.url)
         page.evaluate("window.lprnet.startWebcam()")
         page.wait_for_function(
             "(window.lprnetResult && window.lprnetResult.source === 'webcam'"
-            " && window.lprnetResult.frame >= 3) || window.lprnetError",
+            " && window.lprnetResult.frame >= 12) || window.lprnetError",
             timeout=TIMEOUT_MS,
         )
         result = page.evaluate("window.lprnetResult")
-        page.evaluate("window.lprnet.stopWebcam()")
+        stats = page.evaluate("window.lprnet.webcamStats()")
         assert page.evaluate("window.lprnetError") is None
         assert result["image"] == {"width": 640, "height": 480}
         assert result["landmarks"] is not None, "no face in the webcam frames"
-        # the same face as in the photo, moved into the frame (YUV 4:2:0 loses some detail)
-        ref = python_reference["tfjs"].reconstruct(frame)[0]
+        # tracked: one detection to find the face, then one per 30 frames to confirm it
+        assert stats["detector_runs"] <= 2 + stats["frames"] // 30, stats
+        assert stats["tracked_frames"] >= stats["frames"] - stats["detector_runs"], stats
+        # the same face as in the photo, moved into the frame (YUV 4:2:0 loses some detail),
+        # cropped as the track does: from the first frame's landmarks (the crop then holds)
+        python = python_reference["tfjs"]
+        ref = python.reconstruct(frame, landmarks=python.reconstruct(frame)[0].landmarks)[0]
         diff = np.linalg.norm(np.array(result["landmarks"])[:, :2] - ref.landmarks[:, :2], axis=1)
-        print(f"webcam: {result['frame']} frames, landmarks vs Python on the RGB frame: "
-              f"mean {diff.mean():.2f} px, {result['timings']['total']:.0f} ms/frame")  # fmt: skip
+        runs, fps = stats["detector_runs"], stats["fps"]
+        print(f"webcam: {stats['frames']} frames, {runs} detector runs, {fps:.1f} fps; "
+              f"landmarks vs Python: mean {diff.mean():.2f} px")  # fmt: skip
         assert diff.mean() < 3.0
+
+        page.evaluate("window.lprnet.setTracking(false)")
+        page.evaluate("window.lprnet.resetWebcamStats()")
+        page.wait_for_function("window.lprnet.webcamStats().frames >= 4", timeout=TIMEOUT_MS)
+        stats = page.evaluate("window.lprnet.webcamStats()")
+        assert stats["detector_runs"] >= stats["frames"] - 1 and stats["tracked_frames"] == 0, stats
+        page.evaluate("window.lprnet.stopWebcam()")
+        assert page.evaluate("window.lprnetError") is None
         assert not errors, errors
     finally:
         browser.close()

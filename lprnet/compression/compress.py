@@ -1,7 +1,8 @@
 """``lprnet compress``: prune -> sparsity-preserving QAT -> int8 TFLite, against a PTQ baseline.
 
 Stages, each written atomically into the output folder and skipped when a rerun finds it
-(interrupt and rerun the same command to resume at the last finished stage):
+(interrupt and rerun the same command to resume: finished stages are skipped, and the
+fine-tuning stages continue from their last backup, taken every 250 steps in ``backup-*/``):
 
 1. ``<model>-int8.tflite``: post-training full-integer int8 of the float model (the baseline).
 2. ``<model>_pruned.keras``: magnitude pruning to the target sparsity (polynomial decay over
@@ -236,6 +237,7 @@ def compress(
             desc="thin",
             progress=progress,
             schedule=config.schedule,
+            backup_dir=out / "backup-thin",
         )
         save_model_atomic(thin, pruned_path)
         times["thin"] = time.perf_counter() - t0
@@ -253,6 +255,7 @@ def compress(
             desc="prune",
             progress=progress,
             schedule=config.schedule,
+            backup_dir=out / "backup-prune",
         )
         save_model_atomic(sparsity.strip(wrapped), pruned_path)
         times["prune"] = time.perf_counter() - t0
@@ -272,6 +275,7 @@ def compress(
             desc=tag,
             progress=progress,
             schedule=config.schedule,
+            backup_dir=out / f"backup-{tag}",
         )
         with pqat.quantize_scope(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "You are saving your model as an HDF5 file")

@@ -12,6 +12,7 @@ Two sources of training signal:
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,7 +123,8 @@ class _Progress(keras.callbacks.Callback):
         self.bar = tqdm(total=self.steps, desc=self.desc, unit="step", disable=not self.enabled)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
+        # ``batch`` (0-based) starts where a resumed run restarts (BackupAndRestore)
+        self.bar.update(max(1, int(batch) + 1 - self.bar.n))
         if logs and batch % 20 == 0:
             self.bar.set_postfix(loss=f"{logs.get('loss', float('nan')):.2e}")
 
@@ -140,9 +142,17 @@ def fit(
     desc: str = "fine-tune",
     progress: bool = True,
     schedule: str = "constant",
+    backup_dir: str | os.PathLike | None = None,
+    backup_every: int = 250,
 ) -> float | None:
     """Train ``steps`` batches with Adam on PRNet's weighted posmap loss, at ``lr`` throughout
     (``schedule="constant"``) or decayed to 0 along a cosine (``"cosine"``).
+
+    With ``backup_dir``, the model, the optimizer (its step drives the schedule and the pruning
+    wrappers' step) and the position are checkpointed every ``backup_every`` steps, and a call
+    that finds a backup there continues from it: an interrupted stage loses at most
+    ``backup_every`` steps. The data stream restarts from its first batch on resume. The backup
+    is deleted when the stage completes.
 
     Returns
     -------
@@ -157,11 +167,16 @@ def fit(
         raise LprnetError(f"fine-tune schedule must be constant or cosine, got {schedule!r}")
     rate = keras.optimizers.schedules.CosineDecay(lr, int(steps)) if schedule == "cosine" else lr
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=weighted_posmap_loss(weight_mask))
+    backup = []
+    if backup_dir is not None:  # first: it restores before the others read the step
+        backup = [keras.callbacks.BackupAndRestore(str(backup_dir), save_freq=int(backup_every))]
     history = model.fit(
         dataset,
         epochs=1,
         steps_per_epoch=int(steps),
         verbose=0,
-        callbacks=[*callbacks, _Progress(int(steps), desc, progress)],
+        callbacks=[*backup, *callbacks, _Progress(int(steps), desc, progress)],
     )
+    if backup_dir is not None:  # Keras removes the checkpoint, not the folder it was given
+        shutil.rmtree(backup_dir, ignore_errors=True)
     return float(history.history["loss"][-1])

@@ -5,7 +5,9 @@ posmap-network executions (``model_ms_median``: upload of the crop, inference, r
 with a photo loaded, of whole frames (``pipeline_ms_median``: BlazeFace, crop, network, read-out,
 mesh render). :func:`measure` serves the page with :class:`~lprnet.demo.server.DemoServer`, opens
 it once per backend in Debian's Chromium driven by Playwright (never a downloaded browser), and
-returns those numbers for the benchmark harness.
+returns those numbers for the benchmark harness. :func:`webcam_fps` plays a photo through
+Chromium's fake camera into the page's webcam loop and counts frames per second end to end, with
+the tracking loop and with the detector on every frame.
 
 WebGL runs on SwiftShader (software) in a headless machine without a GPU: its numbers say
 nothing about a real GPU.
@@ -103,4 +105,135 @@ def measure(
                 page.close()
         finally:
             browser.close()
+    return results
+
+
+def webcam_frame(image, width: int = 640, height: int = 480):
+    """An RGB image letterboxed into a ``width`` x ``height`` frame (the size the page asks for).
+
+    Returns
+    -------
+    (height, width, 3) uint8
+    """
+    import cv2
+    import numpy as np
+
+    scale = min(height / image.shape[0], width / image.shape[1])
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.zeros((height, width, 3), np.uint8)
+    y0, x0 = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    frame[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    return frame
+
+
+def write_y4m(frame, path: str | os.PathLike, frames: int = 2) -> None:
+    """An RGB frame as a YUV4MPEG2 (4:2:0) clip: Chromium's fake webcam plays it in a loop."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    yuv = cv2.cvtColor(frame[: h - h % 2, : w - w % 2], cv2.COLOR_RGB2YUV_I420)
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w - w % 2} H{h - h % 2} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + yuv.tobytes())
+
+
+def fake_camera_flags(clip: str | os.PathLike) -> list[str]:
+    """Chromium flags that make ``getUserMedia`` play ``clip`` (a .y4m file) as the webcam."""
+    return [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}",
+    ]
+
+
+def webcam_fps(
+    model_dir: str | os.PathLike,
+    image: str | os.PathLike,
+    backends: tuple[str, ...] = ("wasm",),
+    seconds: float = 10.0,
+    warmup_s: float = 3.0,
+    chromium: str | os.PathLike = CHROMIUM,
+    timeout_s: float = 120.0,
+) -> list[dict]:
+    """End-to-end webcam frames per second of the demo page on a fake camera.
+
+    The photo is letterboxed into a 640x480 clip that Chromium's fake camera plays; per backend
+    the page's webcam loop runs ``warmup_s`` seconds, then ``seconds`` are counted, once with
+    the tracking loop (``mode="tracking"``: the detector runs when the track is lost and every
+    30th frame) and once with the detector on every frame (``mode="detector"``). The camera
+    delivers 30 frames per second: a loop that keeps up is capped there.
+
+    Returns
+    -------
+    list of dict
+        One per backend and mode: ``backend``, ``mode``, ``fps``, ``frames``,
+        ``detector_runs``, ``tracked_frames``, ``seconds``, ``threads``, ``camera_fps`` (30),
+        ``ms_per_frame`` (the last frame's timings: detect, crop, model, post, render, total).
+    """
+    import tempfile
+    import time
+
+    import cv2
+
+    from lprnet.demo.server import DemoServer
+
+    if not Path(chromium).is_file():
+        raise LprnetError(f"{chromium}: no browser (apt-get install -y chromium)")
+    bgr = cv2.imread(str(image))
+    if bgr is None:
+        raise LprnetError(f"{image}: not an image")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise LprnetError("browser webcam fps needs the playwright Python package") from exc
+    timeout_ms = timeout_s * 1000
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "face.y4m"
+        write_y4m(webcam_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), clip)
+        with DemoServer(model_dir, port=0) as server, sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(chromium),
+                headless=True,
+                args=[*CHROMIUM_FLAGS, *fake_camera_flags(clip)],
+            )
+            try:
+                for backend in backends:
+                    page = browser.new_page()
+                    page.goto(f"{server.url}?backend={backend}")
+                    page.wait_for_function(
+                        "window.lprnetReady || window.lprnetError", timeout=timeout_ms
+                    )
+                    for mode in ("tracking", "detector"):
+                        page.evaluate(
+                            f"window.lprnet.setTracking({str(mode == 'tracking').lower()})"
+                        )
+                        page.evaluate("window.lprnet.startWebcam()")
+                        time.sleep(warmup_s)
+                        page.evaluate("window.lprnet.resetWebcamStats()")
+                        time.sleep(seconds)
+                        stats = page.evaluate("window.lprnet.webcamStats()")
+                        last = page.evaluate("window.lprnetResult")
+                        page.evaluate("window.lprnet.stopWebcam()")
+                        error = page.evaluate("window.lprnetError")
+                        if error is not None:
+                            raise LprnetError(f"demo page webcam on {backend}: {error}")
+                        results.append(
+                            {
+                                "backend": backend,
+                                "mode": mode,
+                                "fps": stats["fps"],
+                                "frames": stats["frames"],
+                                "detector_runs": stats["detector_runs"],
+                                "tracked_frames": stats["tracked_frames"],
+                                "seconds": stats["seconds"],
+                                "threads": stats["threads"],
+                                "camera_fps": 30,
+                                "ms_per_frame": (last or {}).get("timings"),
+                            }
+                        )
+                    page.close()
+            finally:
+                browser.close()
     return results

@@ -7,17 +7,22 @@
 //   window.lprnetResult  the last frame's result (landmarks, crop, box, pose, timings, ...)
 //   window.lprnetBench(runs)  -> {backend, model_ms_median, pipeline_ms_median, ...}
 //   window.lprnet        {runUrl(url), setBackend(name), startWebcam(), stopWebcam(),
+//                         webcamStats(), resetWebcamStats(), setTracking(on), setSmoothing(on),
 //                         setCrop(center, size), setView(mode), viewAngle(az, el),
 //                         viewerInfo(), objText()}
 /* global tf */
 import { FaceDetector } from './detector.js';
 import * as geo from './geometry.js';
 import { PosmapNet } from './model.js';
+import { FaceTracker, OneEuroFilter } from './tracking.js';
 import { FaceViewer } from './viewer.js';
 
 const params = new URLSearchParams(location.search);
 const BACKENDS = ['wasm', 'webgl', 'cpu'];
 const MODEL_URL = params.get('model') || 'model/model.json';
+// webcam: 3D view refreshes per second (?view_hz=0: not during the webcam; the landmarks are
+// drawn on every frame either way)
+const VIEW_HZ = params.has('view_hz') ? Math.max(0, parseFloat(params.get('view_hz')) || 0) : 10;
 const DETECTOR_URLS = ['models/blazeface-full/model.json', 'models/blazeface-short/model.json'];
 // iBUG-68 contours for drawing: [first, last, closed]
 const CONTOURS = [[0, 16, false], [17, 21, false], [22, 26, false], [27, 30, false], [31, 35, false],
@@ -34,6 +39,8 @@ const state = {
   hasImage: false, width: 0, height: 0, rgba: null, source: 'none',
   boxes: [], selected: 0, crop: null, manualCrop: null,
   face: null, frame: 0, busy: false, webcam: null, drag: null,
+  tracker: new FaceTracker(), smoothLandmarks: new OneEuroFilter(), smoothPoints: new OneEuroFilter(),
+  wasmThreads: null, viewShown: -Infinity,
 };
 window.lprnetReady = false;
 window.lprnetError = null;
@@ -71,9 +78,23 @@ async function setBackend(name) {
   if (state.detector) state.detector.dispose();
   state.net = state.detector = null;
   // the threaded SIMD build loads under cross-origin isolation (the demo server's COOP / COEP
-  // headers); tfjs picks the thread count itself
-  if (name === 'wasm') tf.wasm.setWasmPaths(new URL('vendor/', location.href).href);
-  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
+  // headers); tfjs would start half the cores' threads (one on a 2-core machine): use them all.
+  // The count is fixed when the wasm module first starts (?threads=N overrides it).
+  if (name === 'wasm') {
+    tf.wasm.setWasmPaths(new URL('vendor/', location.href).href);
+    if (state.wasmThreads === null && self.crossOriginIsolated && tf.wasm.setThreadsCount) {
+      state.wasmThreads = parseInt(params.get('threads'), 10) || navigator.hardwareConcurrency || 1;
+      // the backend caps the count at hardwareConcurrency / 2 (it assumes 2 hyper-threads per
+      // core), read once as the module starts: let it see the count asked for
+      const cores = navigator.hardwareConcurrency || 1;
+      Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * state.wasmThreads, configurable: true });
+      tf.wasm.setThreadsCount(state.wasmThreads);
+      state.restoreCores = () => Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true });
+    }
+  }
+  const started = await tf.setBackend(name);
+  if (state.restoreCores) { state.restoreCores(); state.restoreCores = null; }
+  if (!started) throw new Error(`backend ${name} failed to start`);
   await tf.ready();
   state.backend = tf.getBackend();
   $('backend').value = state.backend;
@@ -147,31 +168,61 @@ async function runCrop(crop) {
   return { crop, m, pixels, pos, cropMs: t1 - t0, modelMs: t2 - t1 };
 }
 
-/** One frame: detect (unless told not to or the crop is hand-placed), crop, run, read out. */
+function tracking() {
+  return state.source === 'webcam' && $('track').checked && !state.manualCrop &&
+    Boolean(state.net.info.crop.landmark_scale);
+}
+
+/**
+ * One frame: detect (unless told not to, the crop is hand-placed, or the webcam's track holds),
+ * crop, run, read out.
+ */
 async function reconstruct(detect = true) {
   ready();
   const info = state.net.info;
   const t0 = performance.now();
-  if (detect && !state.manualCrop) {
+  const track = tracking();
+  let detected = false, tracked = false;
+  let crop = state.manualCrop;
+  if (track) {
+    if (state.tracker.needsDetection()) {
+      const previous = state.tracker.crop;
+      state.boxes = await state.detector.detect(photo, state.width, state.height);
+      state.selected = 0;
+      detected = true;
+      crop = state.tracker.fromDetections(state.boxes.map((b) => geo.cropFromBox(b, state.detector.calibration)));
+      tracked = previous !== null && crop === previous; // a detection confirmed the track
+    } else {
+      crop = state.tracker.crop;
+      tracked = true;
+      state.boxes = []; // no detection this frame
+    }
+  } else if (detect && !state.manualCrop) {
     state.boxes = await state.detector.detect(photo, state.width, state.height);
     state.selected = 0;
+    detected = true;
   } else if (state.manualCrop && state.source === 'webcam') {
     state.boxes = []; // a new frame: the old detections no longer apply
   }
   const tDetect = performance.now() - t0;
-  let crop = state.manualCrop;
-  if (!crop && state.boxes.length) {
+  if (!crop && !track && state.boxes.length) {
     const box = state.boxes[Math.min(state.selected, state.boxes.length - 1)];
     crop = geo.cropFromBox(box, state.detector.calibration);
   }
+  if (!tracked) { // a new face (or none): the filters start over
+    state.smoothLandmarks.reset();
+    state.smoothPoints.reset();
+  }
   state.frame += 1;
+  if (state.webcam) countFrame(detected, tracked);
   if (!crop) {
     state.face = null;
     state.crop = null;
     viewer.clear();
     $('download').disabled = true;
     drawOverlay();
-    publish(null, { detect: tDetect, total: performance.now() - t0 });
+    publish(null, { detect: tDetect, total: performance.now() - t0 }, { detected, tracked });
+    if (track) state.tracker.reset();
     setStatus(`${state.backend}: no face found — draw a box around the face`);
     return window.lprnetResult;
   }
@@ -180,7 +231,7 @@ async function reconstruct(detect = true) {
   const tA = performance.now();
   let lms = geo.landmarks(run.pos, info.keypoints, info.n);
   let postMs = performance.now() - tA;
-  if ($('refine').checked && info.crop.landmark_scale) {
+  if ($('refine').checked && info.crop.landmark_scale && !track) { // a track's crop is refined already
     run = await runCrop(geo.cropFromLandmarks(lms, info.crop.landmark_scale));
     cropMs += run.cropMs;
     modelMs += run.modelMs;
@@ -189,26 +240,40 @@ async function reconstruct(detect = true) {
     postMs += performance.now() - tB;
   }
   const t3 = performance.now();
-  const points = geo.facePoints(run.pos, info.faceIndices);
+  let points = geo.facePoints(run.pos, info.faceIndices);
+  if (track) state.tracker.update(lms, info.crop.landmark_scale, state.width, state.height);
+  if (state.source === 'webcam' && $('smooth').checked) {
+    const t = t0 / 1000, unit = run.crop.size;
+    const flat = state.smoothLandmarks.filter(lms.flat(), t, unit);
+    const dim = lms[0].length;
+    lms = lms.map((_, i) => Array.from(flat.subarray(i * dim, (i + 1) * dim)));
+    points = state.smoothPoints.filter(points, t, unit);
+  }
   const colors = geo.vertexColors(state.rgba, state.width, state.height, points);
   const pose = info.canonical ? geo.headPose(info.canonical, points) : null;
   postMs += performance.now() - t3;
   state.crop = run.crop;
   state.face = { points, colors, landmarks: lms, pose, crop: run.crop };
   const t4 = performance.now();
-  viewer.update(points, colors, info.triangles);
+  // the webcam refreshes the 3D view at most VIEW_HZ times a second: in software WebGL (no GPU)
+  // a render costs more than the rest of the frame
+  const now = performance.now();
+  if (state.source !== 'webcam' || (VIEW_HZ > 0 && now - state.viewShown >= 1000 / VIEW_HZ)) {
+    viewer.update(points, colors, info.triangles);
+    state.viewShown = now;
+  }
   drawOverlay();
   const renderMs = performance.now() - t4;
   const timings = { detect: tDetect, crop: cropMs, model: modelMs, post: postMs, render: renderMs,
     total: performance.now() - t0 };
-  publish(state.face, timings);
+  publish(state.face, timings, { detected, tracked });
   $('download').disabled = false;
   setStatus(`${state.backend}: ${state.source} frame ${state.frame}, ${state.boxes.length} face(s) found` +
     (state.manualCrop ? ' (hand-placed crop)' : ''));
   return window.lprnetResult;
 }
 
-function publish(face, timings) {
+function publish(face, timings, how = { detected: false, tracked: false }) {
   const info = state.net.info;
   const box = state.boxes.length && !state.manualCrop
     ? state.boxes[Math.min(state.selected, state.boxes.length - 1)] : null;
@@ -224,6 +289,8 @@ function publish(face, timings) {
     pose: face ? face.pose : null,
     vertices: face ? face.points.length / 3 : 0,
     triangles: face ? info.triangles.length / 3 : 0,
+    detected: how.detected, // the detector ran on this frame
+    tracked: how.tracked, // the crop came from the previous frame's landmarks
     timings,
   };
   const f = (x) => x.toFixed(1);
@@ -356,31 +423,62 @@ function setCrop(center, size) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// webcam: one frame after the other, at the pipeline's speed
+// webcam: the newest camera frame as soon as the last one is done; tracked (see tracking.js)
 // ---------------------------------------------------------------------------------------------
+function newStats() {
+  return { since: performance.now(), frames: 0, detector_runs: 0, tracked_frames: 0 };
+}
+
+function countFrame(detected, tracked) {
+  const s = state.webcam.stats;
+  s.frames += 1;
+  if (detected) s.detector_runs += 1;
+  if (tracked) s.tracked_frames += 1;
+}
+
+/** Frames, detector runs and frames per second since the webcam started (or the last reset). */
+function webcamStats() {
+  if (!state.webcam) return null;
+  const s = state.webcam.stats;
+  const seconds = (performance.now() - s.since) / 1000;
+  return { ...s, seconds, fps: seconds > 0 ? s.frames / seconds : 0, tracking: $('track').checked,
+    smoothing: $('smooth').checked, backend: state.backend,
+    threads: state.backend === 'wasm' && tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : null };
+}
+
 async function startWebcam() {
   ready();
   if (state.webcam) return;
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
   video.srcObject = stream;
   await video.play();
-  state.webcam = { stream, running: true };
+  state.webcam = { stream, running: true, stats: newStats() };
   state.source = 'webcam';
   state.manualCrop = null;
+  state.tracker.reset();
   $('webcam').textContent = 'Stop webcam';
+  const cam = state.webcam;
   const nextFrame = () => new Promise((resolve) => {
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
     else requestAnimationFrame(() => resolve());
   });
-  const cam = state.webcam;
   (async () => {
+    // armed before a frame is processed, so a camera frame that arrives meanwhile is taken at
+    // once: the loop runs at the slower of the pipeline and the camera
+    let next = nextFrame();
     while (cam.running) {
+      await next;
+      next = nextFrame();
       if (video.videoWidth > 0) {
         try {
-          await serial(() => {
+          await serial(async () => {
             if (!cam.running) return null;
+            const t = performance.now();
             grabPixels(video, video.videoWidth, video.videoHeight);
-            return reconstruct(true);
+            const grab = performance.now() - t;
+            const result = await reconstruct(true);
+            result.timings.grab = grab; // drawing the video frame and reading its pixels
+            return result;
           });
         } catch (err) {
           report(err);
@@ -388,7 +486,6 @@ async function startWebcam() {
           break;
         }
       }
-      await nextFrame();
     }
   })();
 }
@@ -481,7 +578,10 @@ const api = {
   runUrl: (url) => serial(() => runUrl(url)),
   setBackend: (name) => serial(() => setBackend(name)),
   bench: (runs, options) => serial(() => bench(runs, options)),
-  startWebcam, stopWebcam, setCrop, objText,
+  startWebcam, stopWebcam, setCrop, objText, webcamStats,
+  resetWebcamStats: () => { if (state.webcam) state.webcam.stats = newStats(); },
+  setTracking: (on) => { $('track').checked = Boolean(on); state.tracker.reset(); },
+  setSmoothing: (on) => { $('smooth').checked = Boolean(on); },
   viewerInfo: () => viewer.info(),
   resetView: () => viewer.resetView(),
   viewAngle: (azimuth, elevation) => viewer.viewAngle(azimuth, elevation),
