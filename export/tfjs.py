@@ -36,11 +36,10 @@ UV_FILE = "lprnet.json"
 
 
 def _import_converter():
-    """tensorflowjs' converter module (its decision-forests import must not reach for IPython)."""
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
-    from tensorflowjs.converters import tf_saved_model_conversion_v2
+    """tensorflowjs' converter module (``lprnet[web]``)."""
+    from lprnet.optional import require
 
-    return tf_saved_model_conversion_v2
+    return require("tensorflowjs.converters.tf_saved_model_conversion_v2", "TF.js export")
 
 
 def _has_fake_quant(model) -> bool:

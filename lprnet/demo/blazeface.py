@@ -248,12 +248,12 @@ def convert(kind: str, out_dir: str | os.PathLike, tflite: str | os.PathLike | N
     if kind not in BLAZEFACE_MODELS:
         choices = ", ".join(BLAZEFACE_MODELS)
         raise LprnetError(f"unknown BlazeFace model {kind!r}; choose one of {choices}")
-    # tensorflow_decision_forests (imported by tensorflowjs) wants IPython for a banner when
-    # stdout is not a terminal
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
-    from tensorflowjs.converters import tf_saved_model_conversion_v2 as tfjs_conv
-
+    from lprnet.optional import require
     from lprnet.tfenv import tf
+
+    tfjs_conv = require(
+        "tensorflowjs.converters.tf_saved_model_conversion_v2", "the BlazeFace TF.js translation"
+    )
 
     if tflite is None:
         folder = blazeface_model_dir()

@@ -155,6 +155,7 @@ def webcam_fps(
     warmup_s: float = 3.0,
     chromium: str | os.PathLike = CHROMIUM,
     timeout_s: float = 120.0,
+    query: str = "",
 ) -> list[dict]:
     """End-to-end webcam frames per second of the demo page on a fake camera.
 
@@ -170,6 +171,7 @@ def webcam_fps(
         One per backend and mode: ``backend``, ``mode``, ``fps``, ``frames``,
         ``detector_runs``, ``tracked_frames``, ``seconds``, ``threads``, ``camera_fps`` (30),
         ``ms_per_frame`` (the last frame's timings: detect, crop, model, post, render, total).
+        ``query`` is appended to the page's URL (e.g. ``view_hz=0``).
     """
     import tempfile
     import time
@@ -201,7 +203,7 @@ def webcam_fps(
             try:
                 for backend in backends:
                     page = browser.new_page()
-                    page.goto(f"{server.url}?backend={backend}")
+                    page.goto(f"{server.url}?backend={backend}{'&' + query if query else ''}")
                     page.wait_for_function(
                         "window.lprnetReady || window.lprnetError", timeout=timeout_ms
                     )

@@ -20,8 +20,11 @@ def default_workers() -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from lprnet.optional import require
 
+    uvicorn = require("uvicorn", "lprnet serve")
+    require("fastapi", "lprnet serve")
+    require("multipart", "lprnet serve (uploads)")
     from lprnet.server.app import create_app
 
     if not 1 <= args.port <= 65535:
