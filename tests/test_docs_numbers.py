@@ -30,3 +30,11 @@ def test_readme_quotes_the_shipped_models_numbers() -> None:
     assert f"{pqat['eval_aflw2000']['nme_2d_sparse']['mean']:.2f}%" in readme
     assert f"{100 * pqat['nme_2d_drift_rel']:+.1f}%" in readme
     assert f"{100 * pqat['sparsity']['sparsity']:.1f}%" in readme
+
+
+def test_web_demo_webcam_table_is_the_committed_measurement() -> None:
+    from benchmarks.report import webcam_table
+
+    rows = webcam_table(json.loads((ROOT / "docs" / "webcam.json").read_text()))
+    table = "\n".join(rows[3:])  # the header and the rows (the caption is the report's)
+    assert table in (ROOT / "docs" / "web_demo.md").read_text()

@@ -1,0 +1,62 @@
+"""Frames per second of the web demo's webcam loop in headless Chromium, on this machine.
+
+    python benchmarks/webcam_fps.py [--model lprnet_128] [--precision uint8] [--seconds 10]
+        [--backends wasm] [--view-hz 10 0] [--json docs/webcam.json]
+
+A photo (``photos/misc/grace_hopper.jpg`` of ``$LPRNET_DATA``) letterboxed into 640x480 plays
+through Chromium's fake camera (30 fps); the page's webcam loop runs with the tracking loop and
+with the detector on every frame (:func:`lprnet.demo.browser_bench.webcam_fps`), once per 3D
+view refresh rate (``?view_hz``: 0 = the 3D view is not redrawn during the webcam, the landmarks
+are drawn on every frame either way). Prints the table of the benchmark report's webcam section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from benchmarks.report import webcam_table
+from lprnet.fileio import write_json
+from lprnet.machine import describe
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="lprnet_128")
+    parser.add_argument("--precision", default="uint8", choices=["fp32", "fp16", "uint8"])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--backends", nargs="+", default=["wasm"])
+    parser.add_argument("--view-hz", nargs="+", type=float, default=[10.0, 0.0])
+    parser.add_argument("--data-dir", default=os.environ.get("LPRNET_DATA"))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not args.data_dir:
+        parser.error("give --data-dir or set LPRNET_DATA (the photo played as the webcam)")
+
+    from benchmarks.bench import WEBCAM_PHOTO
+    from export.api import ensure_artifact
+    from lprnet.demo.browser_bench import webcam_fps
+
+    folder = ensure_artifact(args.model, "tfjs", args.precision)
+    rows = []
+    for hz in args.view_hz:
+        for r in webcam_fps(
+            folder,
+            Path(args.data_dir) / WEBCAM_PHOTO,
+            backends=tuple(args.backends),
+            seconds=args.seconds,
+            query=f"view_hz={hz:g}",
+        ):
+            rows.append({"key": f"{args.model} {args.precision}, 3D view {hz:g} Hz", **r})
+    report = {"machine": describe(), "model": args.model, "precision": args.precision,
+              "photo": WEBCAM_PHOTO, "webcam": rows}  # fmt: skip
+    print("\n".join(webcam_table(report)))
+    if args.json:
+        write_json(args.json, report)
+        print(json.dumps({"written": str(args.json)}))
+
+
+if __name__ == "__main__":
+    main()
