@@ -23,7 +23,7 @@ def evaluate_subjects(
 
     Untrained stand-ins are skipped (their accuracy means nothing).
     """
-    from export.parity import load_artifact
+    from export.runtime import load_artifact
     from lprnet.evaluation import compact_summary, evaluate
     from lprnet.predictors import network_predictor
 

@@ -28,7 +28,7 @@ def _worker(conn, threads: int) -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from export.parity import load_artifact
+    from export.runtime import load_artifact
 
     models: dict[str, Any] = {}
     inputs: dict[str, np.ndarray] = {}
@@ -142,7 +142,7 @@ def measure(
     Parameters
     ----------
     models : dict of key -> path
-        Model files / TF.js folders that :func:`export.parity.load_artifact` opens.
+        Model files / TF.js folders that :func:`export.runtime.load_artifact` opens.
     runs : int
         Timed calls per (model, threads), at least; rounded up to whole rounds.
 

@@ -38,7 +38,7 @@ def _probe(conn, path: str, threads: int, runs: int) -> None:
     try:
         import numpy as np
 
-        from export.parity import load_artifact
+        from export.runtime import load_artifact
 
         _import_runtime(path)
         base = _status_mb("VmRSS")

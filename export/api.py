@@ -182,7 +182,7 @@ def export_many(
 
     ``options``: format options (``io_dtype`` for TFLite int8, ``opset`` for ONNX); each
     applies to the formats that have it. ``tfjs_runtime``: what runs a TF.js artifact for
-    parity (:func:`export.parity.load_artifact`).
+    parity (:func:`export.runtime.load_artifact`).
     """
     from tqdm import tqdm
 

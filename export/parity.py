@@ -1,8 +1,9 @@
 """Parity: does an exported artifact compute what the Keras float model computes?
 
 Every artifact runs through the runtime that will run it in production
-(:func:`load_artifact`: LiteRT + XNNPACK, onnxruntime CPU, tf-keras; a TF.js folder in TF.js
-itself in Node when available, else its graph re-run in TensorFlow) on real face crops, next
+(:func:`export.runtime.load_artifact`: LiteRT + XNNPACK, onnxruntime CPU, tf-keras; a TF.js
+folder in TF.js itself in Node when available, else its graph re-run in TensorFlow) on real
+face crops, next
 to the Keras model on the same crops. Measured, with the posmap in crop pixels (network
 output times ``n * 1.1``):
 
@@ -24,10 +25,10 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from export.runtime import load_artifact
 from lprnet.errors import LprnetError
 from lprnet.io_contract import POSMAP_SCALE
 
@@ -87,41 +88,19 @@ def embedded_crops(n: int, count: int | None = None, split: str = "all") -> Pari
     )
 
 
-TFJS_RUNTIMES = ("auto", "node", "tensorflow")
+def _nme_pct(pred: np.ndarray, ref: np.ndarray, box_from: np.ndarray) -> np.ndarray:
+    """Per-image 2D NME (%) of (N, 68, 2+) landmark sets: :func:`lprnet.metrics.nme_2d`
+    normalised by :func:`lprnet.metrics.bbox_size` of ``box_from`` -> (N,)."""
+    from lprnet.metrics import bbox_size, nme_2d
 
-
-def load_artifact(path: str | os.PathLike, threads: int | None = None, tfjs_runtime: str = "auto"):
-    """Open an artifact with its production runtime.
-
-    A TF.js folder runs in TF.js itself (Node, wasm backend: :class:`export.tfjs_node.
-    TfjsNodeModel`) when ``node`` and the npm modules are there (``tfjs_runtime="auto"`` or
-    ``"node"``), else as its graph re-run in TensorFlow (:class:`export.tfjs.TfjsGraphModel`).
-    """
-    path = Path(path)
-    if path.is_dir() or path.name == "model.json":
-        from export.tfjs import TfjsGraphModel
-        from export.tfjs_node import TfjsNodeModel, find_node_modules
-
-        if tfjs_runtime not in TFJS_RUNTIMES:
-            raise LprnetError(f"tfjs_runtime must be one of {TFJS_RUNTIMES}, got {tfjs_runtime!r}")
-        if tfjs_runtime == "node" or (tfjs_runtime == "auto" and find_node_modules()):
-            return TfjsNodeModel(path)
-        return TfjsGraphModel(path)
-    from lprnet.inference.backends import load_model
-
-    return load_model(path, threads=threads)
-
-
-def _bbox_size(landmarks: np.ndarray) -> np.ndarray:
-    """sqrt(w * h) of each (68, 2+) landmark set -> (N,)."""
-    lo, hi = landmarks[..., :2].min(axis=-2), landmarks[..., :2].max(axis=-2)
-    wh = np.maximum(hi - lo, 1e-6)
-    return np.sqrt(wh[..., 0] * wh[..., 1])
-
-
-def _nme(pred: np.ndarray, ref: np.ndarray, norm: np.ndarray) -> np.ndarray:
-    """Per-image mean 2D distance / norm, percent -> (N,)."""
-    return np.linalg.norm(pred[..., :2] - ref[..., :2], axis=-1).mean(-1) / norm * 100.0
+    out = []
+    for p, r, b in zip(pred, ref, box_from, strict=True):
+        try:
+            norm = bbox_size(b)
+        except ValueError:  # a collapsed reference (an untrained network): a huge NME, no crash
+            norm = 1e-6
+        out.append(100.0 * nme_2d(p, r, norm))
+    return np.asarray(out, np.float64)
 
 
 def compare(
@@ -159,17 +138,17 @@ def compare(
     lm_ref = ref[:, ky, kx, :] * scale
     lm_out = out[:, ky, kx, :] * scale
     gt = None if gt_landmarks is None else np.asarray(gt_landmarks, np.float64)
-    norm = _bbox_size(gt if gt is not None else lm_ref)
+    box = gt if gt is not None else lm_ref
     result = {
         "images": len(ref),
         "max_px": float(face.max()) if face.size else 0.0,
         "mean_px": float(face.mean()) if face.size else 0.0,
         "max_px_all": float(dist.max()) if dist.size else 0.0,
-        "nme_vs_keras_pct": float(_nme(lm_out, lm_ref, norm).mean()) if len(ref) else 0.0,
+        "nme_vs_keras_pct": float(_nme_pct(lm_out, lm_ref, box).mean()) if len(ref) else 0.0,
     }
     if gt is not None:
-        keras_nme = float(_nme(lm_ref, gt, norm).mean())
-        art_nme = float(_nme(lm_out, gt, norm).mean())
+        keras_nme = float(_nme_pct(lm_ref, gt, box).mean())
+        art_nme = float(_nme_pct(lm_out, gt, box).mean())
         result.update(
             nme_keras_pct=keras_nme, nme_artifact_pct=art_nme, nme_delta_pct=art_nme - keras_nme
         )
