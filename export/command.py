@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from export.runtime import TFJS_RUNTIMES
 from lprnet.errors import LprnetError
 
 
@@ -150,7 +151,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-parity", action="store_true", help="skip the parity check")
     p.add_argument(
         "--tfjs-runtime",
-        choices=["auto", "node", "tensorflow"],
+        choices=TFJS_RUNTIMES,
         default="auto",
         help="TF.js parity: TF.js itself in Node (wasm; auto when installed) or the graph "
         "re-run in TensorFlow",
