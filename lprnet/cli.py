@@ -305,6 +305,8 @@ def _cmd_uv_tables(args: argparse.Namespace) -> int:
 
 
 def _cmd_pipeline(args: argparse.Namespace) -> int:
+    import os
+
     from lprnet.pipeline import EdgeSettings, run_pipeline
 
     edge = EdgeSettings(
@@ -316,7 +318,10 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
         formats=tuple(args.formats),
         memory=not args.no_memory,
         from_pruned=not args.prune_from_scratch,
+        verbose=args.verbose,
     )
+    if args.verbose:  # library output too (lprnet.quiet and TensorFlow's C++ logs)
+        os.environ["LPRNET_TF_VERBOSE"] = "1"
     run_pipeline(out=Path(args.out), data_root=args.data_dir, edge=edge, aflw=args.aflw)
     return 0
 
@@ -549,6 +554,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="export and benchmark only these formats (default: every one)",
     )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every stage's tables and the libraries' own output (default: one line "
+        "per stage; the tables are in report.md)",
+    )
     p.add_argument(
         "--prune-from-scratch",
         action="store_true",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lprnet.assets import asset_path, data_dir
+from lprnet.console import StageLog
 from lprnet.errors import AssetNotFoundError
 from lprnet.fileio import atomic_open, write_json
 
@@ -57,7 +58,9 @@ def geometry_checks(root: str | None) -> dict[str, Any]:
     }
 
 
-def data_engine(out: Path, base: Path, root: str | None, count: int = 32) -> dict[str, Any]:
+def data_engine(
+    out: Path, base: Path, root: str | None, count: int = 32, log: StageLog | None = None
+) -> dict[str, Any]:
     """Texture bank from the data dir's photos, ``count`` synthetic faces and the profiled views
     of the photos at 128, each with a contact sheet."""
     from lprnet.data.preview import contact_sheet
@@ -78,7 +81,7 @@ def data_engine(out: Path, base: Path, root: str | None, count: int = 32) -> dic
                 out / "shards" / name, out / f"preview-{name}.png", count=16, data_dir=root
             )
         )
-        print(f"  {name}: contact sheet {sheets[name]}")
+        (log or StageLog(True)).detail(f"  {name}: contact sheet {sheets[name]}")
     return {
         "textures": bank["textures"],
         "synth": synth["count"],
@@ -87,27 +90,30 @@ def data_engine(out: Path, base: Path, root: str | None, count: int = 32) -> dic
     }
 
 
-def data_stages(out: Path, base: Path, root: str | None, report: dict[str, Any]) -> list[str]:
+def data_stages(
+    out: Path, base: Path, root: str | None, report: dict[str, Any], log: StageLog
+) -> list[str]:
     """The stages that need the data directory; returns report sections (Markdown)."""
     from lprnet.data.build import build_shards
     from lprnet.data.verify import verify_shards
     from lprnet.evaluation import aflw2000_faces, evaluate, fit_reference, format_table
     from lprnet.geometry.bfm import load_face_model
 
-    print("[data 1/4] face geometry vs PRNet's uv-data")
+    log.stage("[data 1/4] face geometry vs PRNet's uv-data")
     report["geometry"] = geometry_checks(root)
     for k, v in report["geometry"].items():
-        print(f"  {k}: {v}")
+        log.detail(f"  {k}: {v}")
+    log.done(f"{len(report['geometry'])} checks")
     sections = [
         "## Geometry vs PRNet uv-data\n\n"
         + "".join(f"- {k}: {v}\n" for k, v in report["geometry"].items())
     ]
 
-    print("[data 2/4] shards of the sample folders")
+    log.stage("[data 2/4] shards of the sample folders")
     report["shards"] = {}
     for source, folder in (("aflw2000", "samples/aflw2000"), ("300wlp", "samples/300w-lp")):
         if not (base / folder).is_dir():
-            print(f"  {base / folder} absent: skipped")
+            log.note(f"{base / folder} absent: skipped")
             continue
         for size in (128, 256):
             dest = out / "shards" / f"{source}-{size}"
@@ -116,10 +122,12 @@ def data_stages(out: Path, base: Path, root: str | None, report: dict[str, Any])
                 **verify_shards(dest),
                 "skipped": index["skipped"],
             }
-            print(f"  {dest}: {index['count']} samples, verified")
+            log.detail(f"  {dest}: {index['count']} samples, verified")
+    log.done(f"{len(report['shards'])} shard sets built and verified")
 
-    print("[data 3/4] offline training data: textures, synthetic faces, profiled photos")
-    syn = report["synthetic"] = data_engine(out, base, root)
+    log.stage("[data 3/4] offline training data: textures, synthetic faces, profiled photos")
+    syn = report["synthetic"] = data_engine(out, base, root, log=log)
+    log.done(f"{syn['synth']} synthetic faces, {syn['profile']} profiled views")
     sections.append(
         "## Shards\n\n"
         + "".join(f"- {k}: {v['count']} samples\n" for k, v in report["shards"].items())
@@ -127,7 +135,7 @@ def data_stages(out: Path, base: Path, root: str | None, report: dict[str, Any])
         + f"- profiled photos (128): {syn['profile']} views\n"
     )
 
-    print("[data 4/4] AFLW2000-3D protocol on the samples (bfm-fit reference)")
+    log.stage("[data 4/4] AFLW2000-3D protocol on the samples (bfm-fit reference)")
     if (base / "samples/aflw2000").is_dir():
         model = load_face_model(root)
         result = evaluate(
@@ -135,7 +143,8 @@ def data_stages(out: Path, base: Path, root: str | None, report: dict[str, Any])
         )
         report["eval_bfm_fit"] = {k: v for k, v in result.items() if k != "per_image"}
         table = format_table(result)
-        print(table)
+        log.detail(table)
+        log.done(f"{len(result.get('per_image', []))} images evaluated")
         sections.append(f"## AFLW2000-3D samples, bfm-fit reference\n\n```\n{table}\n```\n")
     return sections
 
@@ -156,6 +165,7 @@ class EdgeSettings:
     formats: tuple[str, ...] = ()  # export formats; empty: every one of the registry
     memory: bool = True
     from_pruned: bool = True  # QAT from the shipped lprnet_128_pruned, not a pruning here
+    verbose: bool = False  # print the tables and library output on the terminal too
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,10 +196,12 @@ def edge_stages(
     aflw_dir: str | None,
     data_root: str | None,
     settings: EdgeSettings,
+    log: StageLog | None = None,
 ) -> list[str]:
     """compress -> export every format (parity) -> benchmark -> Android assets / demo model."""
+    log = log or StageLog(settings.verbose)
     from benchmarks.bench import run_bench
-    from benchmarks.report import markdown, write_report
+    from benchmarks.report import headline_speedup, markdown, write_report
     from export.api import export_many
     from export.command import format_table, targets
     from export.parity import embedded_crops
@@ -198,14 +210,14 @@ def edge_stages(
 
     pruned = "lprnet_128_pruned" if settings.from_pruned else None
     if pruned and not SHIPPED[pruned].is_file():
-        print(f"  no shipped {pruned}: pruning in this run")
+        log.note(f"no shipped {pruned}: pruning in this run")
         pruned = None
     start = (
         f"from the shipped {pruned} (the long run's pruning-aware fine-tune)"
         if pruned
         else f"50% pruning ({settings.prune_steps} steps)"
     )
-    print(
+    log.stage(
         f"[edge 1/4] compress lprnet_128: {start} + sparsity-preserving QAT "
         f"({settings.qat_steps} steps), distilled on the embedded set's calibration split"
     )
@@ -215,9 +227,15 @@ def edge_stages(
     comp = compress(config, out / "compress", aflw_dir=None, data_dir=data_root)
     report["compress"] = comp
     comp_table = format_report(comp)
-    print(comp_table)
+    log.detail(comp_table)
+    pq = comp["stages"]["pqat_int8"]
+    log.done(
+        f"PQAT int8: NME drift {100 * pq['nme_2d_drift_rel']:+.1f}% vs float, "
+        f"{100 * pq['sparsity']['sparsity']:.1f}% zeros, {pq['gzip_bytes'] / 1024:.0f} KB gzip"
+    )
+    log.wrote("compression", out / "compress" / "report.json")
 
-    print("[edge 2/4] export every format and precision, parity against Keras")
+    log.stage("[edge 2/4] export every format and precision, parity against Keras")
     exports = out / "exports"
     pairs, _ = targets("all", "all")
     pairs = [p for p in pairs if p[0] != "keras" and p[0] in (settings.formats or (p[0],))]
@@ -230,14 +248,19 @@ def edge_stages(
     for qat in (INT8_DEFAULT, job):
         arts += export_many(qat, [("tflite", "int8")], exports, strict=False, parity_images=crops)
     parity_table = format_table(arts)
-    print(parity_table)
+    log.detail(parity_table)
     failed = [a.name for a in arts if a.parity and not a.parity["passed"]]
     report["exports"] = {"artifacts": [a.name for a in arts], "parity_failed": failed}
+    log.done(
+        f"{len(arts)} artifacts, "
+        + (f"parity failed: {', '.join(failed)}" if failed else "all passed parity")
+    )
+    log.wrote("exports", exports / "manifest.json")
 
     cores = os.cpu_count() or 1
     threads = usable_threads(settings.threads, cores)
     skipped = sorted(set(settings.threads) - set(threads))
-    print(
+    log.stage(
         "[edge 3/4] benchmark: latency, memory, accuracy, drift"
         + (f" (skipping {skipped} threads: {cores} cores)" if skipped else "")
     )
@@ -249,15 +272,24 @@ def edge_stages(
         aflw_dir=aflw_dir,
         data_dir=data_root,
         measure_memory=settings.memory,
+        progress=log.verbose,
     )
     paths = write_report(bench, out / "bench")
     bench_md = markdown(bench)
-    print(bench_md)
+    log.detail(bench_md)
     report["bench"] = {k: str(v) for k, v in paths.items()}
+    best = best_int8(bench, failed)
+    log.done(
+        f"{len(bench['rows'])} rows on the {bench['settings']['headline_set']} set"
+        + (f"; best int8 TFLite {best['key']}: NME {best['nme']:.2f}%" if best else "")
+        + "".join(f"; {line}" for line in headline_speedup(bench))
+    )
+    for what, path in paths.items():
+        log.wrote(f"benchmark {what}", path)
 
-    print("[edge 4/4] Android assets and the web demo's model")
+    log.stage("[edge 4/4] Android assets and the web demo's model")
     report["assets"] = refresh_assets(
-        out, bench, arts, settings.refresh_assets, aflw_dir=aflw_dir, data_root=data_root
+        out, bench, arts, settings.refresh_assets, aflw_dir=aflw_dir, data_root=data_root, log=log
     )
     return [
         f"## Compression (lprnet compress)\n\n{comp_table}\n",
@@ -273,12 +305,15 @@ def refresh_assets(
     in_repo: bool,
     aflw_dir: str | None = None,
     data_root: str | None = None,
+    log: StageLog | None = None,
 ) -> dict[str, Any]:
     """Write the best int8 TFLite to ``android_assets/`` (in the repository when ``in_repo``
     and this is a source checkout, else under ``out``) and make sure the web demo's TF.js
     model is exported. Android assets are replaced only by a model at least as accurate as the
     one there."""
     from export.android import write_android_assets
+
+    log = log or StageLog(True)
 
     android = (
         REPO / "android_assets"
@@ -289,20 +324,22 @@ def refresh_assets(
     best = best_int8(bench, failed)
     result: dict[str, Any] = {"android_dir": str(android)}
     if best is None:
-        print("  no int8 TFLite with a measured NME: Android assets left as they are")
+        log.done("no int8 TFLite with a measured NME: Android assets left as they are")
         return result
     current = _asset_nme(android, bench, aflw_dir, data_root)
     if current is not None and current < best["nme"]:
-        print(f"  android_assets keep their model: NME {current:.2f}% < {best['nme']:.2f}%")
+        log.note(f"android_assets keep their model: NME {current:.2f}% < {best['nme']:.2f}%")
         result["android"] = {"kept": True, "nme": current, "candidate_nme": best["nme"]}
     else:
         write_android_assets(android, best["path"])
-        print(f"  android_assets <- {Path(best['path']).name} (NME {best['nme']:.2f}%)")
+        log.note(f"android_assets <- {Path(best['path']).name} (NME {best['nme']:.2f}%)")
         result["android"] = {"kept": False, "model": Path(best["path"]).name, "nme": best["nme"]}
     from export.api import ensure_artifact
 
     demo = ensure_artifact("lprnet_128", "tfjs", "uint8")  # what `lprnet demo` serves
-    print(f"  web demo model: {demo}")
+    log.done(f"web demo model: {demo}")
+    log.wrote("android assets", android)
+    log.wrote("web demo model", demo)
     result["web_demo_model"] = str(demo)
     return result
 
@@ -337,19 +374,23 @@ def run_pipeline(
     ``AFLW2000/``, else its four ``samples/aflw2000``).
     """
     out.mkdir(parents=True, exist_ok=True)
+    edge = edge or EdgeSettings()
+    log = StageLog(edge.verbose)
     try:
         base = data_dir(data_root)
     except AssetNotFoundError as exc:
         base = None
         print(f"no data directory ({exc.args[0].splitlines()[0]}): data stages skipped")
     report: dict[str, Any] = {"data_dir": str(base) if base else None}
-    sections = data_stages(out, base, data_root, report) if base else []
+    sections = data_stages(out, base, data_root, report, log) if base else []
     # the benchmark: the data dir's AFLW2000-3D images when it has them, else its four samples
     found = [base / d for d in ("AFLW2000", "samples/aflw2000") if base and (base / d).is_dir()]
     aflw_dir = aflw or (str(found[0]) if found else None)
-    sections += edge_stages(out, report, aflw_dir, data_root, edge or EdgeSettings())
+    sections += edge_stages(out, report, aflw_dir, data_root, edge, log)
     write_json(out / "report.json", report)
     with atomic_open(out / "report.md") as f:
         f.write("# lprnet pipeline report\n\n" + "\n".join(sections))
-    print(f"report: {out / 'report.md'}")
+    log.wrote("report", out / "report.md")
+    log.wrote("report data", out / "report.json")
+    log.summary()
     return report

@@ -147,7 +147,7 @@ def test_pipeline_times_only_thread_counts_the_machine_has() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)  # every stage end to end: ~10 min on a 2-core AVX2 machine
-def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
+def test_pipeline_runs_and_reports(capsys, data_dir: Path, tmp_path: Path) -> None:
     quick = ["--prune-steps", "8", "--qat-steps", "4", "--runs", "5", "--threads", "1"]
     # every format's export is tested on the shipped model (test_export_shipped); TF.js in the
     # browser by test_web_demo_browser
@@ -155,6 +155,24 @@ def test_pipeline_runs_and_reports(data_dir: Path, tmp_path: Path) -> None:
     quick += ["--aflw", str(data_dir / "samples" / "aflw2000")]  # the 995 take too long here
     args = ["pipeline", "--out", str(tmp_path), "--data-dir", str(data_dir), *quick]
     assert main([*args, "--no-refresh-assets"]) == 0
+    terminal = capsys.readouterr().out
+    with capsys.disabled():
+        print("\n--- lprnet pipeline, terminal (stdout) ---\n" + terminal)
+    # quiet: one line per stage plus its result, a summary of what was written; the tables
+    # are in report.md, not on the terminal
+    lines = terminal.splitlines()
+    for stage in (
+        "[data 1/4]",
+        "[data 4/4]",
+        "[edge 1/4]",
+        "[edge 2/4]",
+        "[edge 3/4]",
+        "[edge 4/4]",
+    ):
+        assert sum(line.startswith(stage) for line in lines) == 1, stage
+    assert not any(line.startswith("|") for line in lines), "a table on the terminal"
+    assert len(lines) < 40, len(lines)
+    assert "written:" in terminal and str(tmp_path / "report.md") in terminal
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["geometry"]["keypoints_equal_prnet"] is True
     assert report["geometry"]["grid_triangles_on_prnet_mask"] == 86907
