@@ -162,7 +162,7 @@ def test_pipeline_runs_and_reports(capsys, data_dir: Path, tmp_path: Path) -> No
     # are in report.md, not on the terminal
     lines = terminal.splitlines()
     stages = [f"[data {k}/4]" for k in (1, 4)] + [f"[edge {k}/4]" for k in (1, 2, 3, 4)]
-    for stage in stages):
+    for stage in stages:
         assert sum(line.startswith(stage) for line in lines) == 1, stage
     assert not any(line.startswith("|") for line in lines), "a table on the terminal"
     assert len(lines) < 40, len(lines)
