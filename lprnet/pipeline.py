@@ -278,7 +278,9 @@ def edge_stages(
     bench_md = markdown(bench)
     log.detail(bench_md)
     report["bench"] = {k: str(v) for k, v in paths.items()}
-    best = best_int8(bench, failed)
+    best = best_int8(
+        bench, {Path(a.path).name for a in arts if a.parity and not a.parity["passed"]}
+    )
     log.done(
         f"{len(bench['rows'])} rows on the {bench['settings']['headline_set']} set"
         + (f"; best int8 TFLite {best['key']}: NME {best['nme']:.2f}%" if best else "")
