@@ -8,7 +8,10 @@ radians). Following 3DDFA and face3d, model vertices ``V`` (micrometres, y up) m
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 #: Flip of the y axis between the model frame (y up) and the image frame (y down).
 FLIP_Y = np.diag([1.0, -1.0, 1.0])
@@ -25,15 +28,11 @@ def angles_to_matrix(pitch: float, yaw: float, roll: float) -> np.ndarray:
     Returns
     -------
     (3, 3) float64
-        ``Rx(pitch) @ Ry(yaw) @ Rz(roll)`` with 3DDFA's sign conventions.
+        3DDFA's ``Rx(pitch) @ Ry(yaw) @ Rz(roll)``, whose elementary rotations turn the other
+        way than the right-handed ones: the transpose of scipy's extrinsic ``xyz`` Euler
+        rotation ``Rz(roll) @ Ry(yaw) @ Rx(pitch)``.
     """
-    cx, sx = np.cos(pitch), np.sin(pitch)
-    cy, sy = np.cos(yaw), np.sin(yaw)
-    cz, sz = np.cos(roll), np.sin(roll)
-    rx = np.array([[1, 0, 0], [0, cx, sx], [0, -sx, cx]])
-    ry = np.array([[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]])
-    rz = np.array([[cz, sz, 0], [-sz, cz, 0], [0, 0, 1]])
-    return rx @ ry @ rz
+    return Rotation.from_euler("xyz", [pitch, yaw, roll]).as_matrix().T
 
 
 def matrix_to_angles(rot: np.ndarray) -> np.ndarray:
@@ -48,17 +47,12 @@ def matrix_to_angles(rot: np.ndarray) -> np.ndarray:
     -------
     (3,) float64
         ``[pitch, yaw, roll]`` in radians; yaw in [-pi/2, pi/2]. At gimbal lock (|yaw| = 90
-        degrees) roll is set to 0.
+        degrees) roll is set to 0 (scipy's rule for the third angle).
     """
     r = np.asarray(rot, np.float64)
-    yaw = np.arcsin(np.clip(-r[0, 2], -1.0, 1.0))
-    if abs(np.cos(yaw)) > 1e-6:
-        pitch = np.arctan2(r[1, 2], r[2, 2])
-        roll = np.arctan2(r[0, 1], r[0, 0])
-    else:  # gimbal lock: only pitch +- roll is defined
-        pitch = np.arctan2(-r[2, 1], r[1, 1])
-        roll = 0.0
-    return np.array([pitch, yaw, roll])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Gimbal lock detected")
+        return Rotation.from_matrix(r.T).as_euler("xyz")
 
 
 def pose_to_image(vertices: np.ndarray, pose_para: np.ndarray, image_height: int) -> np.ndarray:
@@ -91,6 +85,9 @@ def pose_to_image(vertices: np.ndarray, pose_para: np.ndarray, image_height: int
 
 def similarity_fit(source: np.ndarray, target: np.ndarray, scale: bool = True):
     """Least-squares similarity ``target ~ s * source @ R.T + t`` (Umeyama 1991).
+
+    Kept here rather than scipy's ``Rotation.align_vectors``: that is 3D only and fits no
+    scale; the crops and the 2D landmark alignment need both.
 
     Parameters
     ----------
