@@ -38,3 +38,30 @@ def test_web_demo_webcam_table_is_the_committed_measurement() -> None:
     rows = webcam_table(json.loads((ROOT / "docs" / "webcam.json").read_text()))
     table = "\n".join(rows[3:])  # the header and the rows (the caption is the report's)
     assert table in (ROOT / "docs" / "web_demo.md").read_text()
+
+
+def _aflw_cells(e: dict) -> str:
+    """``| bins | **mean** | 3D sparse | 3D dense |`` of an AFLW2000-3D evaluation record."""
+    s = e["nme_2d_sparse"]
+    bins = " | ".join(f"{v:.2f}" for v in s["bins"].values())
+    return (
+        f"| {bins} | **{s['mean']:.2f}** | {e['nme_3d_sparse']['mean']:.2f} "
+        f"| {e['nme_3d_dense']['mean']:.2f} |"
+    )
+
+
+def test_models_doc_rows_are_the_shipped_records() -> None:
+    doc = (ROOT / "docs" / "models.md").read_text()
+    rows = {
+        "lprnet_128": _record("lprnet_128")["eval_aflw2000"],
+        "lprnet_128_pqat": _record("lprnet_128_pqat")["compress"]["stages"]["pqat_int8"][
+            "eval_aflw2000"
+        ],
+    }
+    for name, e in rows.items():
+        line = next(
+            x
+            for x in doc.splitlines()
+            if x.startswith(f"| **`{name}`") or x.startswith(f"| `{name}` (")
+        )
+        assert line.endswith(_aflw_cells(e)), (name, line, _aflw_cells(e))
