@@ -1,13 +1,14 @@
 """Frames per second of the web demo's webcam loop in headless Chromium, on this machine.
 
     python benchmarks/webcam_fps.py [--model lprnet_128] [--precision uint8] [--seconds 10]
-        [--backends wasm] [--view-hz 10 0] [--json docs/webcam.json]
+        [--backends wasm] [--view-hz auto 0] [--json docs/webcam.json]
 
 A photo (``photos/misc/grace_hopper.jpg`` of ``$LPRNET_DATA``) letterboxed into 640x480 plays
 through Chromium's fake camera (30 fps); the page's webcam loop runs with the tracking loop and
 with the detector on every frame (:func:`lprnet.demo.browser_bench.webcam_fps`), once per 3D
-view refresh rate (``?view_hz``: 0 = the 3D view is not redrawn during the webcam, the landmarks
-are drawn on every frame either way). Prints the table of the benchmark report's webcam section.
+view refresh rate (``?view_hz``: ``auto`` = the page's default, 10 a second, 4 on a software
+WebGL renderer; 0 = the 3D view is not redrawn during the webcam; the landmarks are drawn on
+every frame either way). Prints the table of the benchmark report's webcam section.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def main() -> None:
     parser.add_argument("--precision", default="uint8", choices=["fp32", "fp16", "uint8"])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--backends", nargs="+", default=["wasm"])
-    parser.add_argument("--view-hz", nargs="+", type=float, default=[10.0, 0.0])
+    parser.add_argument("--view-hz", nargs="+", default=["auto", "0"])
     parser.add_argument("--data-dir", default=os.environ.get("LPRNET_DATA"))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -47,9 +48,9 @@ def main() -> None:
             Path(args.data_dir) / WEBCAM_PHOTO,
             backends=tuple(args.backends),
             seconds=args.seconds,
-            query=f"view_hz={hz:g}",
+            query="" if hz == "auto" else f"view_hz={float(hz):g}",
         ):
-            rows.append({"key": f"{args.model} {args.precision}, 3D view {hz:g} Hz", **r})
+            rows.append({"key": f"{args.model} {args.precision}, 3D view {r['view_hz']:g} Hz", **r})
     report = {"machine": describe(), "model": args.model, "precision": args.precision,
               "photo": WEBCAM_PHOTO, "webcam": rows}  # fmt: skip
     print("\n".join(webcam_table(report)))

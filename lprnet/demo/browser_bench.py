@@ -169,7 +169,8 @@ def webcam_fps(
     -------
     list of dict
         One per backend and mode: ``backend``, ``mode``, ``fps``, ``frames``,
-        ``detector_runs``, ``tracked_frames``, ``seconds``, ``threads``, ``camera_fps`` (30),
+        ``detector_runs``, ``tracked_frames``, ``seconds``, ``threads``, ``view_hz`` (3D view
+        refreshes per second), ``software_gl`` (WebGL on SwiftShader), ``camera_fps`` (30),
         ``ms_per_frame`` (the last frame's timings: detect, crop, model, post, render, total).
         ``query`` is appended to the page's URL (e.g. ``view_hz=0``).
     """
@@ -231,6 +232,8 @@ def webcam_fps(
                                 "tracked_frames": stats["tracked_frames"],
                                 "seconds": stats["seconds"],
                                 "threads": stats["threads"],
+                                "view_hz": stats["view_hz"],
+                                "software_gl": stats["software_gl"],
                                 "camera_fps": 30,
                                 "ms_per_frame": (last or {}).get("timings"),
                             }

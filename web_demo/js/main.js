@@ -21,8 +21,10 @@ const params = new URLSearchParams(location.search);
 const BACKENDS = ['wasm', 'webgl', 'cpu'];
 const MODEL_URL = params.get('model') || 'model/model.json';
 // webcam: 3D view refreshes per second (?view_hz=0: not during the webcam; the landmarks are
-// drawn on every frame either way)
-const VIEW_HZ = params.has('view_hz') ? Math.max(0, parseFloat(params.get('view_hz')) || 0) : 10;
+// drawn on every frame either way); fewer on a software WebGL renderer, where each costs more
+// than the rest of the frame
+const viewHz = () => (params.has('view_hz') ? Math.max(0, parseFloat(params.get('view_hz')) || 0)
+  : (viewer.software ? 4 : 10));
 const DETECTOR_URLS = ['models/blazeface-full/model.json', 'models/blazeface-short/model.json'];
 // iBUG-68 contours for drawing: [first, last, closed]
 const CONTOURS = [[0, 16, false], [17, 21, false], [22, 26, false], [27, 30, false], [31, 35, false],
@@ -255,10 +257,10 @@ async function reconstruct(detect = true) {
   state.crop = run.crop;
   state.face = { points, colors, landmarks: lms, pose, crop: run.crop };
   const t4 = performance.now();
-  // the webcam refreshes the 3D view at most VIEW_HZ times a second: in software WebGL (no GPU)
-  // a render costs more than the rest of the frame
+  // the webcam refreshes the 3D view at most viewHz() times a second
   const now = performance.now();
-  if (state.source !== 'webcam' || (VIEW_HZ > 0 && now - state.viewShown >= 1000 / VIEW_HZ)) {
+  const hz = viewHz();
+  if (state.source !== 'webcam' || (hz > 0 && now - state.viewShown >= 1000 / hz)) {
     viewer.update(points, colors, info.triangles);
     state.viewShown = now;
   }
@@ -442,7 +444,8 @@ function webcamStats() {
   const s = state.webcam.stats;
   const seconds = (performance.now() - s.since) / 1000;
   return { ...s, seconds, fps: seconds > 0 ? s.frames / seconds : 0, tracking: $('track').checked,
-    smoothing: $('smooth').checked, backend: state.backend,
+    smoothing: $('smooth').checked, backend: state.backend, view_hz: viewHz(),
+    software_gl: viewer.software,
     threads: state.backend === 'wasm' && tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : null };
 }
 

@@ -3,10 +3,24 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 
+/** The WebGL renderer's name (e.g. SwiftShader: software rendering on the CPU), or ''. */
+export function glRenderer() {
+  const gl = document.createElement('canvas').getContext('webgl2') ||
+    document.createElement('canvas').getContext('webgl');
+  if (!gl) return '';
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  const lose = gl.getExtension('WEBGL_lose_context');
+  if (lose) lose.loseContext();
+  return name;
+}
+
 export class FaceViewer {
   constructor(canvas) {
     this.canvas = canvas;
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+    // multisampling is free on a GPU and costs a software renderer most of its frame
+    this.software = /swiftshader|llvmpipe|software/i.test(glRenderer());
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !this.software, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(window.devicePixelRatio || 1);
     this.scene = new THREE.Scene();
     this.scene.background = new THREE.Color(0x1d2330);
