@@ -15,6 +15,7 @@ nothing about a real GPU.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -34,6 +35,27 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--enable-unsafe-swiftshader",
 )
+
+
+@contextlib.contextmanager
+def _page_server(model_dir, chromium, extra_flags=(), what="browser latency"):
+    """The demo server on a free port and headless Chromium: yields ``(server, browser)``."""
+    from lprnet.demo.server import DemoServer
+
+    if not Path(chromium).is_file():
+        raise LprnetError(f"{chromium}: no browser (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise LprnetError(f"{what} needs the playwright Python package") from exc
+    with DemoServer(model_dir, port=0) as server, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), headless=True, args=[*CHROMIUM_FLAGS, *extra_flags]
+        )
+        try:
+            yield server, browser
+        finally:
+            browser.close()
 
 
 def measure(
@@ -66,46 +88,56 @@ def measure(
         (wasm), ``model_ms_median``, ``model_ms`` (each run, ms), ``pipeline_ms_median`` (None
         without ``image``), ``pipeline_ms``, ``user_agent``.
     """
-    from lprnet.demo.server import DemoServer
-
-    if not Path(chromium).is_file():
-        raise LprnetError(f"{chromium}: no browser (apt-get install -y chromium)")
     bad = [b for b in backends if b not in BACKENDS]
     if bad or runs < 1:
         raise LprnetError(f"backends must be among {', '.join(BACKENDS)} and runs >= 1")
     if image is not None and not Path(image).is_file():
         raise LprnetError(f"{image}: no such image")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        raise LprnetError("browser latency needs the playwright Python package") from exc
     timeout_ms = timeout_s * 1000
     results = []
-    with DemoServer(model_dir, port=0) as server, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), headless=True, args=list(CHROMIUM_FLAGS)
-        )
-        try:
-            for backend in backends:
-                page = browser.new_page()
-                page.goto(f"{server.url}?backend={backend}")
+    with _page_server(model_dir, chromium) as (server, browser):
+        for backend in backends:
+            page = browser.new_page()
+            page.goto(f"{server.url}?backend={backend}")
+            page.wait_for_function("window.lprnetReady || window.lprnetError", timeout=timeout_ms)
+            error = page.evaluate("window.lprnetError")
+            if error is None and image is not None:
+                page.set_input_files("#file", str(image))
                 page.wait_for_function(
-                    "window.lprnetReady || window.lprnetError", timeout=timeout_ms
+                    "window.lprnetResult || window.lprnetError", timeout=timeout_ms
                 )
                 error = page.evaluate("window.lprnetError")
-                if error is None and image is not None:
-                    page.set_input_files("#file", str(image))
-                    page.wait_for_function(
-                        "window.lprnetResult || window.lprnetError", timeout=timeout_ms
-                    )
-                    error = page.evaluate("window.lprnetError")
-                if error is not None:
-                    raise LprnetError(f"demo page on {backend}: {error}")
-                results.append(page.evaluate(f"window.lprnetBench({int(runs)})"))
-                page.close()
-        finally:
-            browser.close()
+            if error is not None:
+                raise LprnetError(f"demo page on {backend}: {error}")
+            results.append(page.evaluate(f"window.lprnetBench({int(runs)})"))
+            page.close()
     return results
+
+
+def _webcam_run(page, backend: str, mode: str, warmup_s: float, seconds: float) -> dict:
+    """One ``webcam_fps`` row: the page's webcam loop in ``mode``, counted for ``seconds``."""
+    import time
+
+    page.evaluate(f"window.lprnet.setTracking({str(mode == 'tracking').lower()})")
+    page.evaluate("window.lprnet.startWebcam()")
+    time.sleep(warmup_s)
+    page.evaluate("window.lprnet.resetWebcamStats()")
+    time.sleep(seconds)
+    stats = page.evaluate("window.lprnet.webcamStats()")
+    last = page.evaluate("window.lprnetResult")
+    page.evaluate("window.lprnet.stopWebcam()")
+    error = page.evaluate("window.lprnetError")
+    if error is not None:
+        raise LprnetError(f"demo page webcam on {backend}: {error}")
+    keys = ("fps", "frames", "detector_runs", "tracked_frames", "seconds", "threads", "view_hz",
+            "software_gl")  # fmt: skip
+    return {
+        "backend": backend,
+        "mode": mode,
+        **{k: stats[k] for k in keys},
+        "camera_fps": 30,
+        "ms_per_frame": (last or {}).get("timings"),
+    }
 
 
 def webcam_frame(image, width: int = 640, height: int = 480):
@@ -175,70 +207,26 @@ def webcam_fps(
         ``query`` is appended to the page's URL (e.g. ``view_hz=0``).
     """
     import tempfile
-    import time
 
     import cv2
 
-    from lprnet.demo.server import DemoServer
-
-    if not Path(chromium).is_file():
-        raise LprnetError(f"{chromium}: no browser (apt-get install -y chromium)")
     bgr = cv2.imread(str(image))
     if bgr is None:
         raise LprnetError(f"{image}: not an image")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        raise LprnetError("browser webcam fps needs the playwright Python package") from exc
     timeout_ms = timeout_s * 1000
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "face.y4m"
         write_y4m(webcam_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), clip)
-        with DemoServer(model_dir, port=0) as server, sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(chromium),
-                headless=True,
-                args=[*CHROMIUM_FLAGS, *fake_camera_flags(clip)],
-            )
-            try:
-                for backend in backends:
-                    page = browser.new_page()
-                    page.goto(f"{server.url}?backend={backend}{'&' + query if query else ''}")
-                    page.wait_for_function(
-                        "window.lprnetReady || window.lprnetError", timeout=timeout_ms
-                    )
-                    for mode in ("tracking", "detector"):
-                        page.evaluate(
-                            f"window.lprnet.setTracking({str(mode == 'tracking').lower()})"
-                        )
-                        page.evaluate("window.lprnet.startWebcam()")
-                        time.sleep(warmup_s)
-                        page.evaluate("window.lprnet.resetWebcamStats()")
-                        time.sleep(seconds)
-                        stats = page.evaluate("window.lprnet.webcamStats()")
-                        last = page.evaluate("window.lprnetResult")
-                        page.evaluate("window.lprnet.stopWebcam()")
-                        error = page.evaluate("window.lprnetError")
-                        if error is not None:
-                            raise LprnetError(f"demo page webcam on {backend}: {error}")
-                        results.append(
-                            {
-                                "backend": backend,
-                                "mode": mode,
-                                "fps": stats["fps"],
-                                "frames": stats["frames"],
-                                "detector_runs": stats["detector_runs"],
-                                "tracked_frames": stats["tracked_frames"],
-                                "seconds": stats["seconds"],
-                                "threads": stats["threads"],
-                                "view_hz": stats["view_hz"],
-                                "software_gl": stats["software_gl"],
-                                "camera_fps": 30,
-                                "ms_per_frame": (last or {}).get("timings"),
-                            }
-                        )
-                    page.close()
-            finally:
-                browser.close()
+        flags = fake_camera_flags(clip)
+        with _page_server(model_dir, chromium, flags, "webcam fps") as (server, browser):
+            for backend in backends:
+                page = browser.new_page()
+                page.goto(f"{server.url}?backend={backend}{'&' + query if query else ''}")
+                page.wait_for_function(
+                    "window.lprnetReady || window.lprnetError", timeout=timeout_ms
+                )
+                for mode in ("tracking", "detector"):
+                    results.append(_webcam_run(page, backend, mode, warmup_s, seconds))
+                page.close()
     return results
