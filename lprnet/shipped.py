@@ -15,12 +15,18 @@ SHIPPED = {
     # Android and the server use (QAT models load from .h5)
     "lprnet_128_pruned": RESOURCES / "lprnet_128_pruned.keras",
     "lprnet_128_pqat": RESOURCES / "lprnet_128_pqat.h5",
+    # ``lprnet compress --sparsity 0 --width 0.5`` of lprnet_128 (THIN): half the channels,
+    # fine-tuned; the web demo's fast variant
+    "lprnet_128_w050": RESOURCES / "lprnet_128_w050.keras",
     "prnet_256": RESOURCES / "prnet_256.keras",
 }
 #: The shipped products of a ``lprnet compress`` run (``lprnet model ship DIR --name ...``):
 #: the pruning-aware fine-tuned float model (zeros in place, stripped) and its
 #: sparsity-preserving QAT, each with the run's report as its record.
 COMPRESSED = {"lprnet_128_pruned": "pruned", "lprnet_128_pqat": "qat"}
+#: The shipped product of a channel-pruning ``lprnet compress --width W`` run: its thin float
+#: model (name -> width).
+THIN = {"lprnet_128_w050": 0.5}
 DEFAULT = "lprnet_128"
 #: The model whose int8 TFLite Android, ``lprnet serve`` and the int8 default use.
 INT8_DEFAULT = "lprnet_128_pqat"
@@ -156,6 +162,8 @@ def ship(
 
     if name in COMPRESSED:
         return ship_compressed(run, notes)
+    if name in THIN:
+        return ship_compressed(run, notes, thin=name)
     run = Path(run)
     best, record_path = run / "best.keras", run / "record.json"
     if not best.is_file() or not record_path.is_file():
@@ -236,11 +244,12 @@ def ship(
     return shipped
 
 
-def ship_compressed(folder: str | os.PathLike, notes: str = "") -> dict:
-    """Copy a finished ``lprnet compress`` run (magnitude pruning + sparsity-preserving QAT)
-    into the package: its pruned float model as ``lprnet_128_pruned``, its QAT model as
-    ``lprnet_128_pqat``, each with the run's report (config, training signal, calibration,
-    sizes, sparsity, the NME of every stage) as its record. Returns the QAT model's record."""
+def ship_compressed(folder: str | os.PathLike, notes: str = "", thin: str | None = None) -> dict:
+    """Copy a finished ``lprnet compress`` run into the package, each file with the run's
+    report (config, training signal, calibration, sizes, sparsity, the NME of every stage) as
+    its record: a magnitude-pruning run's pruned float model as ``lprnet_128_pruned`` and its
+    sparsity-preserving QAT as ``lprnet_128_pqat`` (returns the QAT model's record), or, with
+    ``thin`` (a :data:`THIN` name), a channel-pruning run's thin float model."""
     import hashlib
     import json
     import shutil
@@ -258,14 +267,20 @@ def ship_compressed(folder: str | os.PathLike, notes: str = "") -> dict:
         )
     except (OSError, ValueError, KeyError) as exc:
         raise LprnetError(f"{folder}: not a finished lprnet compress run ({exc})") from exc
-    if files["tag"] != "pqat" or files["pruned_stage"] != "pruned_float":
+    if thin is not None:
+        if files["pruned_stage"] != "thin_float" or config.get("width") != THIN[thin]:
+            raise LprnetError(f"{folder}: {thin} ships a --width {THIN[thin]:g} run")
+        products = {thin: "pruned"}
+    elif files["tag"] != "pqat" or files["pruned_stage"] != "pruned_float":
         raise LprnetError(f"{folder}: ships a magnitude-pruned run (--sparsity > 0, --width 1)")
-    missing = [p.name for k in COMPRESSED.values() if not (p := files[k]).is_file()]
+    else:
+        products = COMPRESSED
+    missing = [p.name for k in products.values() if not (p := files[k]).is_file()]
     if missing:
         raise LprnetError(f"{folder}: missing {', '.join(missing)} (rerun lprnet compress)")
     source = Path(report["source"])
     out = {}
-    for name, key in COMPRESSED.items():
+    for name, key in products.items():
         src, target = files[key], SHIPPED[name]
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copyfile(src, tmp)
@@ -285,4 +300,4 @@ def ship_compressed(folder: str | os.PathLike, notes: str = "") -> dict:
             "notes": notes,
         }
         write_json(target.parent / f"{target.name.split('.')[0]}.record.json", out[name])
-    return out["lprnet_128_pqat"]
+    return out[thin or "lprnet_128_pqat"]

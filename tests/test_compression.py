@@ -290,3 +290,16 @@ def test_channel_pruned_recipe_is_a_thinner_int8(tmp_path, monkeypatch) -> None:
     assert stages["thin_float"]["file"] == "lprnet_128_w0.5.keras"
     assert stages["qat_int8"]["bytes"] < 0.45 * stages["ptq_int8"]["bytes"]
     assert {"thin", "qat", "convert"} <= set(report["seconds"])
+
+    # `lprnet model ship OUT --name lprnet_128_w050` ships the thin float with the report
+    from lprnet import shipped
+
+    target = tmp_path / "resources" / "lprnet_128_w050.keras"
+    target.parent.mkdir()
+    monkeypatch.setitem(shipped.SHIPPED, "lprnet_128_w050", target)
+    record = shipped.ship(tmp_path / "out", "lprnet_128_w050", notes="test")
+    assert target.is_file() and record["stage"] == "pruned"
+    assert record["compress"]["config"]["width"] == 0.5
+    assert (target.parent / "lprnet_128_w050.record.json").is_file()
+    with pytest.raises(LprnetError, match="magnitude-pruned run"):
+        shipped.ship_compressed(tmp_path / "out")  # a --width run is not a PQAT to ship
