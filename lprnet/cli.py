@@ -262,15 +262,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_model_ship(args: argparse.Namespace) -> int:
-    from lprnet.shipped import ship
+    from lprnet.shipped import COMPRESSED, THIN, ship
 
-    rec = ship(args.run, args.name, aflw_dir=args.aflw, data_dir=args.data_dir, notes=args.notes)
-    if "compress" in rec:  # lprnet_128_pruned + lprnet_128_pqat from a compress run
+    if args.name in COMPRESSED or args.name in THIN:  # the products of a compress run
         from lprnet.compression.compress import format_report
+        from lprnet.compression.ship import ship_compressed
 
-        print(f"shipped lprnet_128_pruned and {rec['file']} from {args.run}:")
+        thin = args.name if args.name in THIN else None
+        rec = ship_compressed(args.run, args.notes, thin=thin)
+        what = rec["file"] if thin else f"lprnet_128_pruned and {rec['file']}"
+        print(f"shipped {what} from {args.run}:")
         print(format_report(rec["compress"]))
         return 0
+    rec = ship(args.run, args.name, aflw_dir=args.aflw, data_dir=args.data_dir, notes=args.notes)
     emb = rec["eval_embedded"]["nme_2d_sparse"]["mean"]
     print(
         f"shipped {rec['file']} ({rec['model']['params']:,} params); embedded-set NME "

@@ -293,13 +293,14 @@ def test_channel_pruned_recipe_is_a_thinner_int8(tmp_path, monkeypatch) -> None:
 
     # `lprnet model ship OUT --name lprnet_128_w050` ships the thin float with the report
     from lprnet import shipped
+    from lprnet.compression.ship import ship_compressed
 
     target = tmp_path / "resources" / "lprnet_128_w050.keras"
     target.parent.mkdir()
     monkeypatch.setitem(shipped.SHIPPED, "lprnet_128_w050", target)
-    record = shipped.ship(tmp_path / "out", "lprnet_128_w050", notes="test")
+    record = ship_compressed(tmp_path / "out", notes="test", thin="lprnet_128_w050")
     assert target.is_file() and record["stage"] == "pruned"
     assert record["compress"]["config"]["width"] == 0.5
     assert (target.parent / "lprnet_128_w050.record.json").is_file()
     with pytest.raises(LprnetError, match="magnitude-pruned run"):
-        shipped.ship_compressed(tmp_path / "out")  # a --width run is not a PQAT to ship
+        ship_compressed(tmp_path / "out")  # a --width run is not a PQAT to ship
