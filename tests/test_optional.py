@@ -34,12 +34,19 @@ def test_base_and_server_installs_leave_out_tfjs():
     assert _requirements(extras["all"]) <= _requirements(extras["dev"])  # scripts/run.sh: .[dev]
 
 
+def _uninstalled(monkeypatch, package: str) -> None:
+    """Make ``import package[.anything]`` raise ImportError (also when imported already)."""
+    for name in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, package, None)
+
+
 def test_a_missing_extra_is_one_line_naming_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tensorflowjs", None)  # import raises ImportError
+    _uninstalled(monkeypatch, "tensorflowjs")
     with pytest.raises(LprnetError, match=r"TF.js export needs the tensorflowjs package: "
                        r"pip install 'lprnet\[web\]'"):  # fmt: skip
         require("tensorflowjs.converters", "TF.js export")
-    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    _uninstalled(monkeypatch, "uvicorn")
     with pytest.raises(LprnetError, match=r"lprnet\[server\]"):
         require("uvicorn", "lprnet serve")
     assert require("json", "x").dumps([1]) == "[1]"
