@@ -1,6 +1,6 @@
 """Frames per second of the web demo's webcam loop in headless Chromium, on this machine.
 
-    python benchmarks/webcam_fps.py [--model lprnet_128] [--precision uint8] [--seconds 10]
+    python benchmarks/webcam_fps.py [--models lprnet_128 ...] [--precision uint8] [--seconds 10]
         [--backends wasm] [--view-hz auto 0] [--json docs/webcam.json]
 
 A photo (``photos/misc/grace_hopper.jpg`` of ``$LPRNET_DATA``) letterboxed into 640x480 plays
@@ -25,7 +25,7 @@ from lprnet.machine import describe
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="lprnet_128")
+    parser.add_argument("--models", nargs="+", default=["lprnet_128"])
     parser.add_argument("--precision", default="uint8", choices=["fp32", "fp16", "uint8"])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--backends", nargs="+", default=["wasm"])
@@ -40,18 +40,20 @@ def main() -> None:
     from export.api import ensure_artifact
     from lprnet.demo.browser_bench import webcam_fps
 
-    folder = ensure_artifact(args.model, "tfjs", args.precision)
     rows = []
-    for hz in args.view_hz:
-        for r in webcam_fps(
-            folder,
-            Path(args.data_dir) / WEBCAM_PHOTO,
-            backends=tuple(args.backends),
-            seconds=args.seconds,
-            query="" if hz == "auto" else f"view_hz={float(hz):g}",
-        ):
-            rows.append({"key": f"{args.model} {args.precision}, 3D view {r['view_hz']:g} Hz", **r})
-    report = {"machine": describe(), "model": args.model, "precision": args.precision,
+    for model in args.models:
+        folder = ensure_artifact(model, "tfjs", args.precision)
+        for hz in args.view_hz:
+            for r in webcam_fps(
+                folder,
+                Path(args.data_dir) / WEBCAM_PHOTO,
+                backends=tuple(args.backends),
+                seconds=args.seconds,
+                query="" if hz == "auto" else f"view_hz={float(hz):g}",
+            ):
+                key = f"{Path(model).stem} {args.precision}, 3D view {r['view_hz']:g} Hz"
+                rows.append({"key": key, **r})
+    report = {"machine": describe(), "models": args.models, "precision": args.precision,
               "photo": WEBCAM_PHOTO, "webcam": rows}  # fmt: skip
     print("\n".join(webcam_table(report)))
     if args.json:

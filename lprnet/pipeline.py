@@ -176,9 +176,16 @@ def usable_threads(threads: tuple[int, ...], cores: int) -> tuple[int, ...]:
     return tuple(t for t in threads if t <= cores) or (1,)
 
 
-def best_int8(bench: dict[str, Any], failed: Collection[str] = ()) -> dict[str, Any] | None:
-    """The int8 TFLite row of a bench report with the lowest NME (what Android gets), among
-    the artifacts whose parity did not fail (``failed``: their file names)."""
+#: Android gets a pruning-aware fine-tuned int8 model: at least this many zero conv weights.
+ASSET_MIN_SPARSITY = 0.45
+
+
+def best_int8(
+    bench: dict[str, Any], failed: Collection[str] = (), min_sparsity: float = 0.0
+) -> dict[str, Any] | None:
+    """The int8 TFLite row of a bench report with the lowest NME, among the artifacts whose
+    parity did not fail (``failed``: their file names) and with at least ``min_sparsity`` zero
+    conv weights (:data:`ASSET_MIN_SPARSITY` for what Android gets)."""
     rows = [
         r
         for r in bench["rows"]
@@ -186,6 +193,7 @@ def best_int8(bench: dict[str, Any], failed: Collection[str] = ()) -> dict[str, 
         and r["precision"] == "int8"
         and r["nme"] is not None
         and Path(r["path"]).name not in failed
+        and (r.get("sparsity") or 0.0) >= min_sparsity
     ]
     return min(rows, key=lambda r: r["nme"]) if rows else None
 
@@ -323,10 +331,13 @@ def refresh_assets(
         else (out / "android_assets")
     )
     failed = {Path(a.path).name for a in arts if a.parity and not a.parity["passed"]}
-    best = best_int8(bench, failed)
+    best = best_int8(bench, failed, ASSET_MIN_SPARSITY)
     result: dict[str, Any] = {"android_dir": str(android)}
     if best is None:
-        log.done("no int8 TFLite with a measured NME: Android assets left as they are")
+        log.done(
+            f"no pruned (>= {ASSET_MIN_SPARSITY:.0%} zeros) int8 TFLite with a measured NME: "
+            "Android assets left as they are"
+        )
         return result
     current = _asset_nme(android, bench, aflw_dir, data_root)
     if current is not None and current < best["nme"]:

@@ -185,6 +185,11 @@ def test_pipeline_runs_and_reports(capsys, data_dir: Path, tmp_path: Path) -> No
     assert report["compress"]["config"]["pruned"] == "lprnet_128_pruned"
     assert report["exports"]["parity_failed"] == []
     assert (tmp_path / "android_assets" / "README.md").is_file()  # not the repository's
+    # the refreshed assets are a pruned model, never the denser post-training int8
+    assert report["assets"]["android"]["model"] in {
+        "lprnet_128_pqat-int8.tflite",
+        "lprnet_128_pqat_job-int8.tflite",
+    }
 
 
 @pytest.mark.slow
@@ -341,3 +346,7 @@ def test_assets_take_the_best_int8_whose_parity_passed() -> None:
     assert best_int8(bench)["path"] == "/x/b-int8.tflite"
     assert best_int8(bench, {"b-int8.tflite"})["path"] == "/x/a-int8.tflite"
     assert best_int8(bench, {"a-int8.tflite", "b-int8.tflite"}) is None
+    # Android takes only a pruning-aware fine-tuned model: a denser one never replaces it
+    bench["rows"][0]["sparsity"] = 0.49
+    bench["rows"][1]["sparsity"] = 0.01
+    assert best_int8(bench, min_sparsity=0.45)["path"] == "/x/a-int8.tflite"
