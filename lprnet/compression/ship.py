@@ -8,7 +8,7 @@ from pathlib import Path
 from lprnet.compression.compress import stage_files
 from lprnet.errors import LprnetError
 from lprnet.fileio import write_json
-from lprnet.shipped import COMPRESSED, SHIPPED, THIN
+from lprnet.shipped import COMPRESSED, RESOURCES, SHIPPED, THIN
 
 
 def ship_compressed(folder: str | os.PathLike, notes: str = "", thin: str | None = None) -> dict:
@@ -44,7 +44,7 @@ def ship_compressed(folder: str | os.PathLike, notes: str = "", thin: str | None
     source = Path(report["source"])
     out = {}
     for name, key in products.items():
-        src, target = files[key], SHIPPED[name]
+        src, target = files[key], SHIPPED.get(name, RESOURCES / f"{name}.keras")
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copyfile(src, tmp)
         os.replace(tmp, target)
