@@ -241,9 +241,10 @@ def test_fake_webcam_tracks_without_detecting_every_frame(
         assert stats["detector_runs"] <= 2 + stats["frames"] // 30, stats
         assert stats["tracked_frames"] >= stats["frames"] - stats["detector_runs"], stats
         # the same face as in the photo, moved into the frame (YUV 4:2:0 loses some detail),
-        # cropped as the track does: from the first frame's landmarks (the crop then holds)
-        python = python_reference["tfjs"]
-        ref = python.reconstruct(frame, landmarks=python.reconstruct(frame)[0].landmarks)[0]
+        # on the crop the page used last (two points whose 1.6x landmark box is that crop)
+        (cx, cy), size = result["crop"]["center"], result["crop"]["size"]
+        corners = np.array([[cx, cy], [cx, cy]]) + np.array([[-1, -1], [1, 1]]) * (size / 3.2)
+        ref = python_reference["tfjs"].reconstruct(frame, landmarks=corners)[0]
         diff = np.linalg.norm(np.array(result["landmarks"])[:, :2] - ref.landmarks[:, :2], axis=1)
         runs, fps = stats["detector_runs"], stats["fps"]
         print(f"webcam: {stats['frames']} frames, {runs} detector runs, {fps:.1f} fps; "
