@@ -245,6 +245,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         init=args.init,
         jit_compile=args.jit,
         flip_prob=args.flip_prob,
+        landmark_weight=args.landmark_weight,
         aug_scale=tuple(args.aug_scale),
         aug_fill=args.aug_fill,
         val_examples=args.val_examples,
@@ -492,6 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", help="start from this model file or shipped model (fine-tune)")
     p.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     p.add_argument("--flip-prob", type=float, default=0.0, help="mirror augmentation")
+    p.add_argument(
+        "--landmark-weight",
+        type=float,
+        default=16.0,
+        help="loss weight of the 68 keypoint pixels (PRNet: 16; face 3, eyes/nose/mouth 4)",
+    )
     p.add_argument("--aug-scale", type=float, nargs=2, default=[0.9, 1.2], metavar=("MIN", "MAX"))
     p.add_argument(
         "--aug-fill",

@@ -100,6 +100,7 @@ TRAINING_KEYS = (
     "optimizer",
     "weight_decay",
     "flip_prob",
+    "landmark_weight",
     "aug_scale",
     "aug_fill",
 )

@@ -31,7 +31,9 @@ def test_lprnet_seed_matches_its_description() -> None:
     assert (convt[0] + convt[1]) / s["params"] == pytest.approx(0.79, abs=0.01)
 
 
-@pytest.mark.parametrize("name", ["lprnet_128", "lprnet_128_slim", "lprnet_128_wide"])
+@pytest.mark.parametrize(
+    "name", ["lprnet_128", "lprnet_128_slim", "lprnet_128_wide", "lprnet_128_uv64"]
+)
 def test_lprnet_designs_budget_and_ops(name: str) -> None:
     model = build_model(name)
     s = summary(model)
@@ -51,6 +53,19 @@ def test_lprnet_designs_budget_and_ops(name: str) -> None:
     x = np.random.default_rng(0).random((2, 128, 128, 3), np.float32)
     y = model(x, training=False).numpy()
     assert y.shape == (2, 128, 128, 3) and (y > 0).all() and (y < 1).all()
+
+
+def test_uv64_draws_the_posmap_at_64_and_keeps_the_rest_of_lprnet_128() -> None:
+    full, low = build_model("lprnet_128"), build_model("lprnet_128_uv64")
+    assert low.get_layer("posmap64").output_shape == (None, 64, 64, 3)
+    # every layer it shares with lprnet_128 has the same weights' shapes: it starts from it
+    shared = {layer.name for layer in low.layers} & {layer.name for layer in full.layers}
+    for name in shared:
+        a, b = low.get_layer(name).get_weights(), full.get_layer(name).get_weights()
+        assert [w.shape for w in a] == [w.shape for w in b], name
+    new = {layer.name for layer in low.layers if layer.weights} - shared
+    assert new == {"head64_conv"}
+    assert summary(low)["gmac"] < 0.75 * summary(full)["gmac"]
 
 
 def test_count_macs_by_hand() -> None:

@@ -15,7 +15,7 @@ from lprnet.data.pipeline import make_dataset
 from lprnet.errors import LprnetError
 from lprnet.stopsignals import stop_signals_interrupt
 from lprnet.training.config import TrainConfig
-from lprnet.training.loss import weighted_posmap_loss
+from lprnet.training.loss import landmark_weighted_mask, weighted_posmap_loss
 from lprnet.training.trainer import HalvingSchedule, WarmupCosine, train
 
 pytestmark = pytest.mark.data
@@ -34,6 +34,26 @@ def test_weighted_loss_follows_the_mask() -> None:
     q[0, 1, 1, 0] = 0.5
     assert float(loss(t, p)[0]) == pytest.approx(0.25 / 16)
     assert float(loss(t, p)[0]) == pytest.approx(4 * float(loss(t, q)[0]))
+
+
+def test_landmark_weight_moves_only_the_keypoint_pixels() -> None:
+    w = np.full((4, 4), 3.0, np.float32)
+    w[0, 0] = 0.0
+    kp = np.array([[1, 2], [3, 0]])  # x, y of two keypoints: (1, 3) and (2, 0)
+    heavy = landmark_weighted_mask(w, kp, 256.0)
+    assert heavy[3, 1] == heavy[0, 2] == 256.0
+    rest = np.ones_like(w, bool)
+    rest[3, 1] = rest[0, 2] = False
+    np.testing.assert_array_equal(heavy[rest], w[rest])
+    # normalised by PRNet's 16, an error on the face costs what it cost before
+    t = np.zeros((1, 4, 4, 3), np.float32)
+    p = t.copy()
+    p[0, 1, 1, 0] = 0.5
+    assert float(weighted_posmap_loss(heavy, normaliser=16.0)(t, p)[0]) == pytest.approx(
+        3 * 0.25 / 16 / 16
+    )
+    with pytest.raises(ValueError, match="landmark weight"):
+        landmark_weighted_mask(w, kp, 0.0)
 
 
 def test_learning_rate_halves_every_five_epochs() -> None:

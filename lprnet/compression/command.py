@@ -27,6 +27,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         fill=args.aug_fill,
         aug_scale=list(args.aug_scale),
         flip_prob=args.flip_prob,
+        landmark_weight=args.landmark_weight,
     )
     report = compress(config, args.out, aflw_dir=args.aflw, data_dir=args.data_dir)
     print(format_report(report))
@@ -89,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--aug-fill", choices=("constant", "reflect"), default="reflect")
     p.add_argument("--aug-scale", type=float, nargs=2, default=(0.9, 1.1), metavar=("MIN", "MAX"))
     p.add_argument("--flip-prob", type=float, default=0.5)
+    p.add_argument(
+        "--landmark-weight",
+        type=float,
+        default=16.0,
+        help="loss weight of the 68 keypoint pixels (PRNet: 16; lprnet train's option)",
+    )
     p.add_argument("--aflw", help="also evaluate every stage on this AFLW2000-3D folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")

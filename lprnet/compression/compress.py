@@ -61,6 +61,8 @@ class CompressConfig:
     schedule : {"constant", "cosine"}
         The learning rate of each fine-tuning stage: ``lr`` / ``qat_lr`` throughout, or
         decayed from it to 0 along a cosine.
+    landmark_weight :
+        Loss weight of the 68 keypoint pixels (PRNet's 16; ``lprnet train --landmark-weight``).
     fill, aug_scale, flip_prob :
         The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
         border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
@@ -83,6 +85,7 @@ class CompressConfig:
     fill: str = "reflect"
     aug_scale: list[float] = field(default_factory=lambda: [0.9, 1.1])
     flip_prob: float = 0.5
+    landmark_weight: float = 16.0
 
     def augment_config(self):
         from lprnet.data.augment import AugmentConfig
@@ -162,6 +165,7 @@ def compress(
     from lprnet.geometry.uv_tables import uv_tables
     from lprnet.quiet import quiet
     from lprnet.shipped import resolve_model
+    from lprnet.training.loss import landmark_weighted_mask
     from lprnet.training.trainer import save_model_atomic
 
     out = Path(out)
@@ -193,7 +197,11 @@ def compress(
     n = int(teacher.input_shape[1])
     calib = calibration_images(config, n)
     augment = config.augment_config()
-    weight_mask = uv_tables(n, data_dir).weight_mask
+    tables = uv_tables(n, data_dir)
+    weight_mask = landmark_weighted_mask(
+        tables.weight_mask, tables.keypoint_pixels, config.landmark_weight
+    )
+    fit_options = {"loss_normaliser": float(np.max(tables.weight_mask))}
 
     def dataset(seed_offset: int):
         if config.data:
@@ -237,6 +245,7 @@ def compress(
             desc="thin",
             progress=progress,
             schedule=config.schedule,
+            **fit_options,
             backup_dir=out / "backup-thin",
         )
         save_model_atomic(thin, pruned_path)
@@ -255,6 +264,7 @@ def compress(
             desc="prune",
             progress=progress,
             schedule=config.schedule,
+            **fit_options,
             backup_dir=out / "backup-prune",
         )
         save_model_atomic(sparsity.strip(wrapped), pruned_path)
@@ -275,6 +285,7 @@ def compress(
             desc=tag,
             progress=progress,
             schedule=config.schedule,
+            **fit_options,
             backup_dir=out / f"backup-{tag}",
         )
         with pqat.quantize_scope(), warnings.catch_warnings():

@@ -144,9 +144,13 @@ def fit(
     schedule: str = "constant",
     backup_dir: str | os.PathLike | None = None,
     backup_every: int = 250,
+    loss_normaliser: float | None = None,
 ) -> float | None:
     """Train ``steps`` batches with Adam on PRNet's weighted posmap loss, at ``lr`` throughout
     (``schedule="constant"``) or decayed to 0 along a cosine (``"cosine"``).
+
+    ``loss_normaliser``: what the mask is divided by (default its maximum; PRNet's 16 for a mask
+    whose keypoints weigh more, :func:`lprnet.training.loss.landmark_weighted_mask`).
 
     With ``backup_dir``, the model, the optimizer (its step drives the schedule and the pruning
     wrappers' step) and the position are checkpointed every ``backup_every`` steps, and a call
@@ -166,7 +170,10 @@ def fit(
     if schedule not in ("constant", "cosine"):
         raise LprnetError(f"fine-tune schedule must be constant or cosine, got {schedule!r}")
     rate = keras.optimizers.schedules.CosineDecay(lr, int(steps)) if schedule == "cosine" else lr
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss=weighted_posmap_loss(weight_mask))
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate),
+        loss=weighted_posmap_loss(weight_mask, loss_normaliser),
+    )
     backup = []
     if backup_dir is not None:  # first: it restores before the others read the step
         backup = [keras.callbacks.BackupAndRestore(str(backup_dir), save_freq=int(backup_every))]

@@ -30,10 +30,10 @@ def separable_block(x, filters: int, stride: int, name: str):
     return layers.ReLU(name=f"{name}_pw_relu")(x)
 
 
-def posmap_head(x, name: str = "head"):
+def posmap_head(x, name: str = "head", output: str = "posmap"):
     """3x3 conv with bias to the 3 posmap channels, sigmoid (targets are posmap / (n * 1.1))."""
     x = layers.Conv2D(3, 3, padding="same", name=f"{name}_conv")(x)
-    return layers.Activation("sigmoid", name="posmap")(x)
+    return layers.Activation("sigmoid", name=output)(x)
 
 
 def image_input(size: int) -> keras.Input:

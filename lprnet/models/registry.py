@@ -13,7 +13,7 @@ MODELS: dict[str, tuple[Callable[..., keras.Model], int]] = {}
 def _register() -> None:
     from functools import partial
 
-    from lprnet.models.lprnet import SLIM, WIDE, lprnet_128, lprnet_128_seed
+    from lprnet.models.lprnet import SLIM, UV64, WIDE, lprnet_128, lprnet_128_seed
     from lprnet.models.prnet import prnet_256
 
     def slim(suffix: str, **options) -> tuple[Callable[..., keras.Model], int]:
@@ -25,6 +25,8 @@ def _register() -> None:
             "prnet_256": (prnet_256, 256),
             "lprnet_128": (lprnet_128, 128),
             "lprnet_128_seed": (lprnet_128_seed, 128),
+            # the web demo's variant: the posmap drawn at 64 px and upsampled
+            "lprnet_128_uv64": (partial(lprnet_128, **UV64), 128),
             # ablation variants: the first shipped (slim) design and its variations
             "lprnet_128_slim": slim(""),
             "lprnet_128_slim_w075": slim("_w075", width=0.75),

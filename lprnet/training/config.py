@@ -35,6 +35,8 @@ class TrainConfig:
         Start from the weights of this model file or shipped model (fine-tuning).
     flip_prob : float
         Probability of mirroring a training example (:class:`lprnet.data.augment.AugmentConfig`).
+    landmark_weight : float
+        Loss weight of the 68 keypoint pixels (PRNet's 16; the face is 3, eyes / nose / mouth 4).
     aug_scale : (float, float)
         Range of the augmentation's scale (PRNet: 0.9-1.2).
     aug_fill : {"constant", "reflect"}
@@ -65,6 +67,7 @@ class TrainConfig:
     init: str | None = None
     jit_compile: bool = False
     flip_prob: float = 0.0
+    landmark_weight: float = 16.0
     aug_scale: tuple[float, float] = (0.9, 1.2)
     aug_fill: str = "constant"
     seed: int = 0

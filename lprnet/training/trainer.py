@@ -135,6 +135,7 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
             "weight_decay",
             "init",
             "flip_prob",
+            "landmark_weight",
             "aug_scale",
             "aug_fill",
         )
@@ -158,7 +159,7 @@ def train(
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
     from lprnet.models.registry import build_model, summary
-    from lprnet.training.loss import weighted_posmap_loss
+    from lprnet.training.loss import landmark_weighted_mask, weighted_posmap_loss
     from lprnet.training.strategy import is_chief, make_strategy
     from lprnet.training.validation import Validator
 
@@ -184,7 +185,11 @@ def train(
         optimizer = make_optimizer(config, schedule)
         best = tf.Variable(math.inf, dtype=tf.float32, trainable=False, name="best_nme")
     size = int(model.input_shape[1])
-    loss_fn = weighted_posmap_loss(uv_layout(face_model, size).weight_mask)
+    layout = uv_layout(face_model, size)
+    mask = landmark_weighted_mask(
+        layout.weight_mask, layout.keypoint_pixels, config.landmark_weight
+    )
+    loss_fn = weighted_posmap_loss(mask, normaliser=float(np.max(layout.weight_mask)))
     ckpt_dir = out / "checkpoints" if chief else out / f"worker_tmp_{os.getpid()}"
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, best=best)
     manager = tf.train.CheckpointManager(checkpoint, str(ckpt_dir), max_to_keep=3)
