@@ -89,9 +89,10 @@ def run_bench(
     subjects = [prnet_s, float_s]
     if exports:
         facts = {s.model: (s.params, s.gmac) for s in (prnet_s, float_s)}
-        # an export of a QAT / pruned L-PRNet has the float network's shape
+        # an export of a QAT / pruned L-PRNet has the float network's shape; a registered
+        # design (lprnet_128_uv64) its own
         for name in _lprnet_variants(exports):
-            facts.setdefault(name, facts[float_s.model])
+            facts.setdefault(name, _design_facts(name) or facts[float_s.model])
         subjects += export_subjects(exports, facts)
     keys = [s.key for s in subjects]
     if len(set(keys)) != len(keys):
@@ -164,6 +165,16 @@ def run_bench(
         "webcam": webcam,
         "seconds": round(time.perf_counter() - t_start, 1),
     }
+
+
+def _design_facts(name: str) -> tuple[int, float] | None:
+    """(params, GMAC) of a registered model design, None for another name."""
+    from lprnet.models.registry import build_model, model_names, summary
+
+    if name not in model_names():
+        return None
+    s = summary(build_model(name))
+    return int(s["params"]), float(s["gmac"])
 
 
 def _lprnet_variants(exports: str | os.PathLike) -> set[str]:

@@ -348,8 +348,9 @@ def refresh_assets(
         log.note(f"android_assets <- {Path(best['path']).name} (NME {best['nme']:.2f}%)")
         result["android"] = {"kept": False, "model": Path(best["path"]).name, "nme": best["nme"]}
     from export.api import ensure_artifact
+    from lprnet.shipped import WEB_DEFAULT
 
-    demo = ensure_artifact("lprnet_128", "tfjs", "uint8")  # what `lprnet demo` serves
+    demo = ensure_artifact(WEB_DEFAULT, "tfjs", "uint8")  # what `lprnet demo` serves
     log.done(f"web demo model: {demo}")
     log.wrote("android assets", android)
     log.wrote("web demo model", demo)

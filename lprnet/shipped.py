@@ -16,6 +16,8 @@ SHIPPED = {
     "lprnet_128_pruned": RESOURCES / "lprnet_128_pruned.keras",
     "lprnet_128_pqat": RESOURCES / "lprnet_128_pqat.h5",
     "prnet_256": RESOURCES / "prnet_256.keras",
+    # the web demo's network: lprnet_128 with its posmap drawn at 64 px (fine-tuned from it)
+    "lprnet_128_uv64": RESOURCES / "lprnet_128_uv64.keras",
 }
 #: The shipped products of a ``lprnet compress`` run (``lprnet model ship DIR --name ...``):
 #: the pruning-aware fine-tuned float model (zeros in place, stripped) and its
@@ -28,6 +30,9 @@ THIN = {"lprnet_128_w050": 0.5}
 DEFAULT = "lprnet_128"
 #: The model whose int8 TFLite Android, ``lprnet serve`` and the int8 default use.
 INT8_DEFAULT = "lprnet_128_pqat"
+#: The network ``lprnet demo`` serves (TF.js): the posmap drawn at 64 px, 29% fewer MACs than
+#: lprnet_128 for +2.3% NME on AFLW2000-3D (docs/web_demo.md).
+WEB_DEFAULT = "lprnet_128_uv64"
 #: Shipped as float16 weights by layer name (half the bytes of the 53 MB fp32 file; the
 #: difference is below fp16 export parity): :func:`resolve_model` rebuilds the registered
 #: architecture, loads them as float32 and caches the ``.keras`` file it returns.

@@ -338,3 +338,11 @@ def test_webcam_rows_in_the_report(bench_report) -> None:
     md = markdown(report)
     assert "| m-tfjs | wasm | 2 | tracking | 31.2 | 300 | 11 | 0.0 / 12.3 / 20.1 |" in md
     assert "not measured: needs a photo with a face" in md
+
+
+def test_a_registered_design_gets_its_own_size_a_compressed_variant_the_floats() -> None:
+    from benchmarks.bench import _design_facts
+
+    params, gmac = _design_facts("lprnet_128_uv64")
+    assert 0.7e6 < params < 0.8e6 and gmac == pytest.approx(0.272, abs=0.002)
+    assert _design_facts("lprnet_128_pqat") is None  # a QAT export: the float network's shape

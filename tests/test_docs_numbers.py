@@ -54,6 +54,7 @@ def test_models_doc_rows_are_the_shipped_records() -> None:
     doc = (ROOT / "docs" / "models.md").read_text()
     rows = {
         "lprnet_128": _record("lprnet_128")["eval_aflw2000"],
+        "lprnet_128_uv64": _record("lprnet_128_uv64")["eval_aflw2000"],
         "lprnet_128_pqat": _record("lprnet_128_pqat")["compress"]["stages"]["pqat_int8"][
             "eval_aflw2000"
         ],

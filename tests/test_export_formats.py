@@ -224,3 +224,16 @@ def test_onnx_nearest_resize_uses_no_deprecated_mode(tmp_path, crops) -> None:
         if a.name == "coordinate_transformation_mode"
     }
     assert modes == {b"asymmetric"} and art.parity["max_px"] < 1e-4
+
+
+def test_tfjs_kernel_profile_covers_the_model(exported) -> None:
+    from benchmarks.tfjs_kernels import by_op, profile
+    from export.tfjs_node import find_node_modules
+
+    if find_node_modules() is None:
+        pytest.skip("needs node (TF.js in Node)")
+    p = profile(exported[("tfjs", "uint8")].path, runs=2)
+    ops = by_op(p["kernels"])
+    assert p["wall_ms"] > 0 and "FusedConv2D" in ops  # the tiny model's convolutions
+    assert list(ops.values()) == sorted(ops.values(), reverse=True)
+    assert all(not k["name"].endswith("__op") for k in p["kernels"])  # fused ops once

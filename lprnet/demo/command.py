@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from lprnet.errors import LprnetError
+from lprnet.shipped import WEB_DEFAULT
 
 PRECISIONS = ("uint8", "fp16", "fp32")
 
@@ -77,8 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--model",
-        default="lprnet_128",
-        help="shipped model name, .keras file, or TF.js model folder (default: lprnet_128)",
+        default=WEB_DEFAULT,
+        help=f"shipped model name, .keras file, or TF.js model folder (default: {WEB_DEFAULT})",
     )
     p.add_argument(
         "--precision", default="uint8", choices=PRECISIONS, help="TF.js weight precision"
