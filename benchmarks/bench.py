@@ -10,6 +10,7 @@ from typing import Any
 
 from benchmarks import accuracy, js_latency, latency, memory
 from benchmarks.subjects import Subject, export_subjects, make_subject
+from lprnet.assets import ENV_VAR
 from lprnet.errors import LprnetError
 
 SCHEMA = "lprnet.bench/1"
@@ -105,7 +106,8 @@ def run_bench(
     if any(s.format == "tfjs" for s in subjects):
         say("latency: TF.js wasm in Node and in headless Chromium")
         lat.update(js_latency.measure_js(subjects, runs))
-        photo = Path(data_dir or "") / WEBCAM_PHOTO if data_dir else None
+        root = data_dir or os.environ.get(ENV_VAR)  # as the face model is found
+        photo = Path(root) / WEBCAM_PHOTO if root else None
         say("webcam loop: the demo page on a fake camera, tracking and detecting every frame")
         webcam = js_latency.measure_webcam(subjects, str(photo) if photo else None)
 

@@ -86,7 +86,12 @@ def measure_webcam(subjects, image: str | None, seconds: float = 10.0) -> list[d
         if s.format != "tfjs" or s.extra.get("js") != "chromium":
             continue
         if image is None:
-            rows.append({"key": s.key, "error": "needs a photo with a face (give --data)"})
+            rows.append(
+                {
+                    "key": s.key,
+                    "error": "needs a photo with a face: set LPRNET_DATA or give --data-dir",
+                }
+            )
             continue
         try:
             rows += [{"key": s.key, **r} for r in webcam_fps(str(s.path), image, seconds=seconds)]

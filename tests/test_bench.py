@@ -333,7 +333,7 @@ def test_webcam_rows_in_the_report(bench_report) -> None:
     report["webcam"] = [
         {"key": "m-tfjs", "backend": "wasm", "threads": 2, "mode": "tracking", "fps": 31.24,
          "frames": 300, "detector_runs": 11, "ms_per_frame": timings},
-        {"key": "m-tfjs", "error": "needs a photo with a face (give --data)"},
+        {"key": "m-tfjs", "error": "needs a photo with a face: set LPRNET_DATA or give --data-dir"},
     ]  # fmt: skip
     md = markdown(report)
     assert "| m-tfjs | wasm | 2 | tracking | 31.2 | 300 | 11 | 0.0 / 12.3 / 20.1 |" in md
