@@ -3,8 +3,8 @@
 // Prints one JSON line: {"wall_ms": median of RUNS, "kernels": [{"name", "shape", "ms"}]}:
 // each kernel's mean time over RUNS profiled runs (after 5 warm-up runs).
 "use strict";
-const fs = require("fs");
 const path = require("path");
+const { loadGraphModelDir } = require(path.join(__dirname, "..", "export", "tfjs_load.cjs"));
 
 async function main() {
   const [nodeModules, modelDir, runsText] = process.argv.slice(2);
@@ -12,18 +12,7 @@ async function main() {
   require(require.resolve("@tensorflow/tfjs-backend-wasm", { paths: [nodeModules] }));
   if (!(await tf.setBackend("wasm"))) throw new Error("wasm backend failed");
   await tf.ready();
-  const spec = JSON.parse(fs.readFileSync(path.join(modelDir, "model.json"), "utf8"));
-  const specs = [];
-  const buffers = [];
-  for (const group of spec.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(modelDir, p)));
-  }
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  const model = await tf.loadGraphModel({
-    load: async () => ({ modelTopology: spec.modelTopology, format: spec.format, weightSpecs: specs, weightData }),
-  });
+  const model = await loadGraphModelDir(tf, modelDir);
   const n = model.inputs[0].shape[1];
   const x = tf.randomUniform([1, n, n, 3]);
   for (let i = 0; i < 5; i++) model.execute(x).dataSync();

@@ -5,6 +5,7 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
+const { loadGraphModelDir } = require(path.join(__dirname, "tfjs_load.cjs"));
 
 async function main() {
   const [nodeModules, modelDir, inputPath, count, size, outputPath, backend] = process.argv.slice(2);
@@ -14,28 +15,7 @@ async function main() {
   }
   if (!(await tf.setBackend(backend || "cpu"))) throw new Error(`backend ${backend} failed`);
   await tf.ready();
-  const spec = JSON.parse(fs.readFileSync(path.join(modelDir, "model.json"), "utf8"));
-  const specs = [];
-  const buffers = [];
-  for (const group of spec.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(modelDir, p)));
-  }
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  const handler = {
-    load: async () => ({
-      modelTopology: spec.modelTopology,
-      format: spec.format,
-      generatedBy: spec.generatedBy,
-      convertedBy: spec.convertedBy,
-      signature: spec.signature,
-      userDefinedMetadata: spec.userDefinedMetadata,
-      weightSpecs: specs,
-      weightData,
-    }),
-  };
-  const model = await tf.loadGraphModel(handler);
+  const model = await loadGraphModelDir(tf, modelDir);
   const n = Number(count);
   const s = Number(size);
   const raw = fs.readFileSync(inputPath);
