@@ -10,8 +10,8 @@ from typing import Any
 
 from benchmarks import accuracy, js_latency, latency, memory
 from benchmarks.subjects import Subject, export_subjects, make_subject
-from lprnet.assets import ENV_VAR
-from lprnet.errors import LprnetError
+from lprnet.assets import data_dir as find_data_dir
+from lprnet.errors import AssetNotFoundError, LprnetError
 
 SCHEMA = "lprnet.bench/1"
 
@@ -106,8 +106,10 @@ def run_bench(
     if any(s.format == "tfjs" for s in subjects):
         say("latency: TF.js wasm in Node and in headless Chromium")
         lat.update(js_latency.measure_js(subjects, runs))
-        root = data_dir or os.environ.get(ENV_VAR)  # as the face model is found
-        photo = Path(root) / WEBCAM_PHOTO if root else None
+        try:  # the data directory the face model is found in
+            photo = find_data_dir(data_dir) / WEBCAM_PHOTO
+        except AssetNotFoundError:
+            photo = None
         say("webcam loop: the demo page on a fake camera, tracking and detecting every frame")
         webcam = js_latency.measure_webcam(subjects, str(photo) if photo else None)
 
