@@ -32,7 +32,8 @@ def test_lprnet_seed_matches_its_description() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["lprnet_128", "lprnet_128_slim", "lprnet_128_wide", "lprnet_128_uv64"]
+    "name",
+    ["lprnet_128", "lprnet_128_slim", "lprnet_128_wide", "lprnet_128_uv64", "lprnet_128_uv64_sep"],
 )
 def test_lprnet_designs_budget_and_ops(name: str) -> None:
     model = build_model(name)
@@ -66,6 +67,26 @@ def test_uv64_draws_the_posmap_at_64_and_keeps_the_rest_of_lprnet_128() -> None:
     new = {layer.name for layer in low.layers if layer.weights} - shared
     assert new == {"head64_conv"}
     assert summary(low)["gmac"] < 0.75 * summary(full)["gmac"]
+
+
+def test_uv64_sep_has_no_dense_3x3_conv_in_its_decoder() -> None:
+    dense, sep = build_model("lprnet_128_uv64"), build_model("lprnet_128_uv64_sep")
+
+    def dense_3x3(model: keras.Model) -> list[str]:
+        return [
+            layer.name
+            for layer in model.layers
+            if type(layer) is layers.Conv2D
+            and layer.kernel_size == (3, 3)
+            and layer.name.startswith("dec")
+        ]
+
+    assert dense_3x3(dense) == ["dec2_conv_conv", "dec3_conv_conv"]
+    assert dense_3x3(sep) == []
+    assert sep.get_layer("posmap64").output_shape == (None, 64, 64, 3)
+    # the encoder and the 8 / 16 px decoder are lprnet_128's: it starts from its weights
+    assert sep.get_layer("enc4_1_pw").get_weights()[0].shape == (1, 1, 384, 384)
+    assert summary(sep)["gmac"] < 0.6 * summary(dense)["gmac"]
 
 
 def test_count_macs_by_hand() -> None:

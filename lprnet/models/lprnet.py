@@ -14,6 +14,9 @@
   MACs and most of the memory traffic, which the browser's wasm runtime pays for). The posmap
   is smooth: the fitted 3DMM's own posmap at 64 upsampled to 128 scores 1.37% against 1.32% at
   128 on AFLW2000-3D (a quarter of it), far below any network's error.
+* ``lprnet_128_uv64_sep``: ``lprnet_128_uv64`` whose decoder is separable at every step (two
+  blocks at 32 and 64 px in place of one dense 3x3 conv): the dense convs there were 40% of its
+  run time in TF.js (wasm), for the browser's real-time webcam loop.
 * ``lprnet_128_slim``: the first shipped design, separable blocks at every decoder step (0.63 M,
   0.099 GMAC); ``_slim_w075`` / ``_slim_w125`` / ``_slim_noskip`` vary it (ablation rows).
 * ``lprnet_128_wide``: the slim design with a wider stem and low-resolution decoder (1.33 M
@@ -118,6 +121,10 @@ def lprnet_128(
 
 #: ``lprnet_128_uv64``: the posmap drawn at 64 px (no 128 px decoder step), upsampled to 128.
 UV64 = dict(decoder=DECODER[:4], decoder_blocks=(1, 1, 1, 1), name="lprnet_128_uv64")
+
+#: ``lprnet_128_uv64_sep``: ``lprnet_128_uv64`` with separable blocks in place of the dense 3x3
+#: convs at 32 and 64 px (two each), which hold most of its time in TF.js' wasm backend.
+UV64_SEP = dict(UV64, decoder_blocks=(1, 1, 2, 2), dense_from=5, name="lprnet_128_uv64_sep")
 
 
 #: ``lprnet_128_slim``: the first shipped design, a separable block at every decoder step
