@@ -15,8 +15,9 @@
   is smooth: the fitted 3DMM's own posmap at 64 upsampled to 128 scores 1.37% against 1.32% at
   128 on AFLW2000-3D (a quarter of it), far below any network's error.
 * ``lprnet_128_uv64_sep``: ``lprnet_128_uv64`` whose decoder is separable at every step (two
-  blocks at 32 and 64 px in place of one dense 3x3 conv): the dense convs there were 40% of its
-  run time in TF.js (wasm), for the browser's real-time webcam loop.
+  blocks at 32 and 64 px in place of one dense 3x3 conv, 0.145 GMAC): 18.8 vs 31.9 ms in TF.js
+  wasm, but 7.82 vs 7.46% on AFLW2000-3D after a 2,500-step fine-tune and no faster webcam loop
+  on the 2-core machine (docs/web_demo.md); registered, not shipped.
 * ``lprnet_128_slim``: the first shipped design, separable blocks at every decoder step (0.63 M,
   0.099 GMAC); ``_slim_w075`` / ``_slim_w125`` / ``_slim_noskip`` vary it (ablation rows).
 * ``lprnet_128_wide``: the slim design with a wider stem and low-resolution decoder (1.33 M
