@@ -4,6 +4,16 @@ The package is import-light: geometry, data readers and metrics use NumPy/SciPy/
 TensorFlow is imported lazily by the modules that need it (shards, models, training).
 """
 
+import os
+
+# Before any submodule imports TensorFlow (tf_keras imports it too): legacy Keras for
+# tensorflow-model-optimization, quiet C++ logs, and oneDNN kernels, which TensorFlow enables by
+# default only on some Intel CPUs; on the project's 2-core AMD EPYC (AVX2) they halve a training
+# step (docs/training.md). ``TF_ENABLE_ONEDNN_OPTS=0`` gets the Eigen kernels back.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 __version__ = "0.1.0"
 
 

@@ -198,6 +198,18 @@ def best_int8(
     return min(rows, key=lambda r: r["nme"]) if rows else None
 
 
+def _pruned_from_shipped_float(pruned: str) -> bool:
+    """Whether the shipped ``pruned`` model's record names the shipped float's sha256."""
+    import hashlib
+    import json
+
+    from lprnet.shipped import RESOURCES, SHIPPED
+
+    record = json.loads((RESOURCES / f"{pruned}.record.json").read_text())
+    float_sha = hashlib.sha256(SHIPPED["lprnet_128"].read_bytes()).hexdigest()
+    return record.get("float_source", {}).get("sha256") == float_sha
+
+
 def edge_stages(
     out: Path,
     report: dict[str, Any],
@@ -220,6 +232,11 @@ def edge_stages(
     if pruned and not SHIPPED[pruned].is_file():
         log.note(f"no shipped {pruned}: pruning in this run")
         pruned = None
+    if pruned and not _pruned_from_shipped_float(pruned):
+        log.note(
+            f"the shipped {pruned} was pruned from an earlier lprnet_128: its QAT here distils "
+            "towards, and its drift is measured against, the float shipped now"
+        )
     start = (
         f"from the shipped {pruned} (the long run's pruning-aware fine-tune)"
         if pruned

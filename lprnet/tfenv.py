@@ -2,6 +2,8 @@
 
 tensorflow-model-optimization needs Keras 2, so ``TF_USE_LEGACY_KERAS=1`` must be set before
 TensorFlow is first imported; every module gets TF from here (``from lprnet.tfenv import tf``).
+The environment (legacy Keras, log level, oneDNN kernels) is set in ``lprnet/__init__.py``, which
+runs before any submodule, since ``import tf_keras`` loads TensorFlow too.
 TensorFlow's C++ start-up chatter (CUDA probing on a CPU machine) goes to stderr before any log
 level applies; it is captured during the import and shown only if the import fails.
 """
@@ -9,9 +11,6 @@ level applies; it is captured during the import and shown only if the import fai
 import os
 import sys
 import tempfile
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _quiet_import():

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
+from lprnet import shipped
 from lprnet.evaluation import embedded_faces, evaluate
 from lprnet.predictors import load_predictor
 from lprnet.shipped import SHIPPED
@@ -107,8 +109,6 @@ def test_packed_fp16_weights_rebuild_the_model(tmp_path, monkeypatch) -> None:
     import numpy as np
     import tf_keras
 
-    from lprnet import shipped
-
     monkeypatch.setenv("LPRNET_CACHE", str(tmp_path / "cache"))
     original = tf_keras.models.load_model(shipped.SHIPPED["lprnet_128"], compile=False)
     packed = shipped.pack(original, tmp_path / "lprnet_128.fp16.npz")
@@ -127,3 +127,16 @@ def test_packed_fp16_weights_rebuild_the_model(tmp_path, monkeypatch) -> None:
     face = diff.reshape(len(x), -1, 3)[:, uv_tables(128).face_indices]
     assert face.max() < 1.0, face.max()  # crop pixels: the fp16 export parity bound
     assert shipped.resolve_model("lprnet_128") == path  # cached, not rebuilt
+
+
+def test_pipeline_notices_a_pruned_model_from_another_float(tmp_path: Path, monkeypatch) -> None:
+    from lprnet.pipeline import _pruned_from_shipped_float
+
+    flt = tmp_path / "lprnet_128.keras"
+    flt.write_bytes(b"float weights")
+    monkeypatch.setattr(shipped, "RESOURCES", tmp_path)
+    monkeypatch.setitem(shipped.SHIPPED, "lprnet_128", flt)
+    record = tmp_path / "lprnet_128_pruned.record.json"
+    for sha, same in ((hashlib.sha256(b"float weights").hexdigest(), True), ("0" * 64, False)):
+        record.write_text(json.dumps({"float_source": {"sha256": sha}}))
+        assert _pruned_from_shipped_float("lprnet_128_pruned") is same
