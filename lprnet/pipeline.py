@@ -199,15 +199,18 @@ def best_int8(
 
 
 def _pruned_from_shipped_float(pruned: str) -> bool:
-    """Whether the shipped ``pruned`` model's record names the shipped float's sha256."""
-    import hashlib
+    """Whether the shipped ``pruned`` model's record names the shipped float's sha256.
+
+    Both come from the records: the float's own record holds its file's sha256 (tested).
+    """
     import json
 
-    from lprnet.shipped import RESOURCES, SHIPPED
+    from lprnet.shipped import RESOURCES
 
-    record = json.loads((RESOURCES / f"{pruned}.record.json").read_text())
-    float_sha = hashlib.sha256(SHIPPED["lprnet_128"].read_bytes()).hexdigest()
-    return record.get("float_source", {}).get("sha256") == float_sha
+    def record(name: str) -> dict:
+        return json.loads((RESOURCES / f"{name}.record.json").read_text())
+
+    return record(pruned).get("float_source", {}).get("sha256") == record("lprnet_128")["sha256"]
 
 
 def edge_stages(

@@ -132,11 +132,10 @@ def test_packed_fp16_weights_rebuild_the_model(tmp_path, monkeypatch) -> None:
 def test_pipeline_notices_a_pruned_model_from_another_float(tmp_path: Path, monkeypatch) -> None:
     from lprnet.pipeline import _pruned_from_shipped_float
 
-    flt = tmp_path / "lprnet_128.keras"
-    flt.write_bytes(b"float weights")
+    float_sha = hashlib.sha256(b"float weights").hexdigest()
     monkeypatch.setattr(shipped, "RESOURCES", tmp_path)
-    monkeypatch.setitem(shipped.SHIPPED, "lprnet_128", flt)
+    (tmp_path / "lprnet_128.record.json").write_text(json.dumps({"sha256": float_sha}))
     record = tmp_path / "lprnet_128_pruned.record.json"
-    for sha, same in ((hashlib.sha256(b"float weights").hexdigest(), True), ("0" * 64, False)):
+    for sha, same in ((float_sha, True), ("0" * 64, False)):
         record.write_text(json.dumps({"float_source": {"sha256": sha}}))
         assert _pruned_from_shipped_float("lprnet_128_pruned") is same
