@@ -2,7 +2,8 @@
 
     python benchmarks/compression_sweep.py --data SHARDS --aflw AFLW2000 --out runs/sweep \
         [--sparsity 0 0.3 0.5 0.7 0.8] [--width 0.75 0.5] [--prune-steps 600 --qat-steps 300]
-        [--lr 1.5e-4 --qat-lr 2e-5 --schedule cosine]   (the shipped recipe's optimiser)
+        [--lr 1.5e-4 --qat-lr 3e-5 --schedule cosine --landmark-weight 256]   (the shipped
+        recipe's optimiser and loss)
 
 Every point is one ``lprnet compress`` run (resumable: rerun the same command) from the same
 float model on the same training shards, scored on the same AFLW2000-3D images: sparsity
@@ -35,6 +36,7 @@ def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[s
         lr=args.lr,
         qat_lr=args.qat_lr,
         schedule=args.schedule,
+        landmark_weight=args.landmark_weight,
         data=[[str(d), 1.0] for d in args.data],
     )
     out = args.out / tag
@@ -112,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prune-steps", type=int, default=600)
     p.add_argument("--qat-steps", type=int, default=300)
     p.add_argument("--lr", type=float, default=1.5e-4, help="pruning / thinning learning rate")
-    p.add_argument("--qat-lr", type=float, default=2e-5)
+    p.add_argument("--qat-lr", type=float, default=3e-5)
     p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
+    p.add_argument("--landmark-weight", type=float, default=256.0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--data-dir")

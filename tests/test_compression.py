@@ -304,3 +304,31 @@ def test_channel_pruned_recipe_is_a_thinner_int8(tmp_path, monkeypatch) -> None:
     assert (target.parent / "lprnet_128_w050.record.json").is_file()
     with pytest.raises(LprnetError, match="magnitude-pruned run"):
         ship_compressed(tmp_path / "out")  # a --width run is not a PQAT to ship
+
+
+def test_a_model_file_is_scored_once_per_image_set(tmp_path, monkeypatch) -> None:
+    """The sweep compresses one float model five times: its float and PTQ rows are scored once."""
+    import lprnet.evaluation as evaluation
+    import lprnet.predictors as predictors
+    from lprnet.compression import compress as comp
+
+    calls = []
+    monkeypatch.setattr(comp, "_EVALUATED", {})
+    monkeypatch.setattr(predictors, "load_predictor", lambda path, _: path)
+    monkeypatch.setattr(evaluation, "compact_summary", lambda res: {"nme": res})
+
+    def fake_evaluate(faces, predictor, face_model, progress):
+        calls.append((faces, predictor))
+        return len(calls)
+
+    monkeypatch.setattr(evaluation, "evaluate", fake_evaluate)
+    a, b, copy_of_a = (tmp_path / n for n in ("a.tflite", "b.tflite", "c.tflite"))
+    a.write_bytes(b"model a")
+    b.write_bytes(b"model b")
+    copy_of_a.write_bytes(b"model a")
+    first = comp._evaluate(a, "faces", "embedded:4")
+    first["nme"] = -1  # callers get a copy
+    assert comp._evaluate(copy_of_a, "faces", "embedded:4") == {"nme": 1}  # same bytes
+    assert comp._evaluate(a, "aflw", "aflw2000:/x:995") == {"nme": 2}  # another set
+    assert comp._evaluate(b, "faces", "embedded:4") == {"nme": 3}
+    assert len(calls) == 3

@@ -137,12 +137,24 @@ def calibration_images(config: CompressConfig, size: int) -> np.ndarray:
     return images[: config.calibration].astype(np.float32) / 255.0
 
 
-def _evaluate(path: Path, faces, face_model=None) -> dict[str, Any]:
+# (sha256 of a model file, image set) -> its compact summary: a process that compresses one
+# float model several times (benchmarks/compression_sweep.py) scores the float model and its
+# post-training int8 file once
+_EVALUATED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _evaluate(path: Path, faces, set_key: str, face_model=None) -> dict[str, Any]:
+    import copy
+    import hashlib
+
     from lprnet.evaluation import compact_summary, evaluate
     from lprnet.predictors import load_predictor
 
-    res = evaluate(faces, load_predictor(str(path), None), face_model, progress=False)
-    return compact_summary(res)
+    key = (hashlib.sha256(path.read_bytes()).hexdigest(), set_key)
+    if key not in _EVALUATED:
+        res = evaluate(faces, load_predictor(str(path), None), face_model, progress=False)
+        _EVALUATED[key] = compact_summary(res)
+    return copy.deepcopy(_EVALUATED[key])
 
 
 def compress(
@@ -356,9 +368,10 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
         row: dict[str, Any] = {**_file_row(path)}
         if path.suffix == ".tflite":
             row["sparsity"] = weight_sparsity(path)
-        row["eval_embedded"] = _evaluate(path, faces)
+        row["eval_embedded"] = _evaluate(path, faces, f"embedded:{len(faces)}")
         if aflw is not None:
-            row["eval_aflw2000"] = _evaluate(path, aflw, face_model)
+            aflw_key = f"aflw2000:{Path(aflw_dir).resolve()}:{len(aflw)}"
+            row["eval_aflw2000"] = _evaluate(path, aflw, aflw_key, face_model)
         rows[name] = row
     # drift on the headline set: AFLW2000-3D when given, else the embedded score split
     headline = "eval_aflw2000" if aflw is not None else "eval_embedded"
