@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point that sets itself up: creates .venv and installs lprnet (pinned, from
 # setup.cfg) on first use or when setup.cfg changes, then runs
-#   scripts/run.sh test [pytest args]     the test suite
+#   scripts/run.sh test [pytest args]     the test suite (2 pytest-xdist workers)
 #   scripts/run.sh <verb> [args]          any `lprnet` verb, e.g. `pipeline`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,10 @@ fi
 verb=${1:-pipeline}
 [ $# -gt 0 ] && shift
 if [ "$verb" = test ]; then
-  exec "$VENV/bin/python" -m pytest "$@"
+  # two pytest workers, one test file each at a time (LPRNET_TEST_WORKERS=0: one process)
+  workers=${LPRNET_TEST_WORKERS:-2}
+  dist=()
+  [ "$workers" != 0 ] && dist=(-n "$workers" --dist loadfile)
+  exec "$VENV/bin/python" -m pytest "${dist[@]}" "$@"
 fi
 exec "$VENV/bin/lprnet" "$verb" "$@"
