@@ -145,12 +145,12 @@ _EVALUATED: dict[tuple[str, str], dict[str, Any]] = {}
 
 def _evaluate(path: Path, faces, set_key: str, face_model=None) -> dict[str, Any]:
     import copy
-    import hashlib
 
+    from export.manifest import sha256_file
     from lprnet.evaluation import compact_summary, evaluate
     from lprnet.predictors import load_predictor
 
-    key = (hashlib.sha256(path.read_bytes()).hexdigest(), set_key)
+    key = (sha256_file(path), set_key)
     if key not in _EVALUATED:
         res = evaluate(faces, load_predictor(str(path), None), face_model, progress=False)
         _EVALUATED[key] = compact_summary(res)
@@ -363,6 +363,7 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
 
         # the protocol's ground truth (3DDFA's pts68, the -new.pose bins), as eval / bench
         aflw, face_model = aflw2000_benchmark(aflw_dir, data_dir), load_face_model(data_dir)
+    aflw_key = f"aflw2000:{Path(aflw_dir).resolve()}:{len(aflw)}" if aflw is not None else ""
     rows = {}
     for name, path in stages.items():
         row: dict[str, Any] = {**_file_row(path)}
@@ -370,7 +371,6 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
             row["sparsity"] = weight_sparsity(path)
         row["eval_embedded"] = _evaluate(path, faces, f"embedded:{len(faces)}")
         if aflw is not None:
-            aflw_key = f"aflw2000:{Path(aflw_dir).resolve()}:{len(aflw)}"
             row["eval_aflw2000"] = _evaluate(path, aflw, aflw_key, face_model)
         rows[name] = row
     # drift on the headline set: AFLW2000-3D when given, else the embedded score split
