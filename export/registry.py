@@ -86,6 +86,10 @@ FP16 = Parity(max_px=2.0, mean_px=0.1, nme_pct=0.1)
 INT8 = Parity(max_px=30.0, mean_px=5.0, nme_pct=5.0)
 #: TF.js uint8 weights, per-tensor affine (measured: max 10.5 px, mean 0.65 px, NME 0.60%).
 TFJS_UINT8 = Parity(max_px=20.0, mean_px=1.2, nme_pct=1.2)
+#: the same weights re-loaded in tf-keras: only float32 summation order differs (oneDNN picks
+#: kernels by batch size and thread count; one float32 ulp at 128 px is 7.6e-6 px, and a CI run
+#: measured a 1.004e-5 px mean with two test processes sharing two cores).
+KERAS = Parity(max_px=1e-3, mean_px=1e-4, nme_pct=1e-4)
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
@@ -96,7 +100,7 @@ FORMATS: dict[str, ExportFormat] = {
             precisions=("fp32",),
             options={},
             runtime="tf-keras (TensorFlow CPU)",
-            parity={"fp32": Parity(1e-4, 1e-5, 1e-4)},
+            parity={"fp32": KERAS},
             exporter="export.keras:export_artifact",
             description={"fp32": "the float reference (tf-keras .keras file)"},
         ),
