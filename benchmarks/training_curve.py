@@ -3,7 +3,9 @@
     python benchmarks/training_curve.py RUN/record.json [RUN2/record.json[:START] ...] --out c.png
 
 ``:START`` shifts a run that was initialised from another run's weights by the samples that
-run had already seen, so a chain of stages reads as one curve.
+run had already seen, so a chain of stages reads as one curve. A record is a run's
+``record.json`` or a shipped model's ``<name>.record.json`` (for example an earlier stage's,
+read back with ``git show COMMIT:lprnet/resources/lprnet_128.record.json``).
 
 Every epoch of ``lprnet train`` records the validation NME (``--val`` shards) and, with
 ``--aflw``, the AFLW2000-3D protocol NME; this plots both against ``step * batch size``, one
@@ -23,9 +25,12 @@ from lprnet.fileio import atomic_open
 
 
 def curve(record: dict, start: int = 0) -> dict[str, list[float]]:
-    """``samples``, ``val`` and ``aflw`` per recorded epoch (NaN where a metric is missing)."""
-    batch = int(record["config"]["batch_size"])
-    rows = record["epochs"]
+    """``samples``, ``val`` and ``aflw`` per recorded epoch (NaN where a metric is missing) of a
+    run record (``config`` + ``epochs``) or a shipped record (``training`` holds both)."""
+    if "training" in record:
+        batch, rows = int(record["training"]["batch_size"]), record["training"]["epochs"]
+    else:
+        batch, rows = int(record["config"]["batch_size"]), record["epochs"]
     nan = float("nan")
     return {
         "samples": [start + e["step"] * batch for e in rows],
@@ -65,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     records = {}
     for spec in args.records:
         path, _, start = spec.partition(":")
-        records[Path(path).parent.name] = (json.loads(Path(path).read_text()), int(start or 0))
+        name = Path(path).parent.name if path.endswith("/record.json") else Path(path).name
+        name = name.split(".")[0]
+        records[name] = (json.loads(Path(path).read_text()), int(start or 0))
     print(f"wrote {plot(records, args.out)}")
     for name, (record, start) in records.items():
         c = curve(record, start)

@@ -111,9 +111,10 @@ TRAINING_KEYS = (
 )
 
 
-def _init_of(init: str | None) -> dict | None:
+def init_history(init: str | None) -> dict | None:
     """What a fine-tuned run started from: the name, and the training record of a shipped
-    model (its data and steps), so a chain of fine-tunes keeps its history."""
+    model (its data, steps, schedule and per-epoch validation), so a chain of fine-tunes keeps
+    its history and ``benchmarks/training_curve.py`` can plot every stage from one record."""
     import json
 
     if not init:
@@ -122,8 +123,12 @@ def _init_of(init: str | None) -> dict | None:
     if init in SHIPPED and path.is_file():
         prev = json.loads(path.read_text())
         train = prev.get("training", {})
-        keep = ("data", "steps", "batch_size", "lr", "seconds", "init")
-        return {"name": init, "sha256": prev.get("sha256"), **{k: train.get(k) for k in keep}}
+        keep = ("data", "steps", "batch_size", "lr", *TRAINING_KEYS, "seconds", "epochs", "init")
+        return {
+            "name": init,
+            "sha256": prev.get("sha256"),
+            **{k: train[k] for k in keep if k in train},
+        }
     run_record = Path(init).parent / "record.json"  # a run's best.keras / last.keras
     if run_record.is_file():
         prev = json.loads(run_record.read_text())
@@ -132,10 +137,13 @@ def _init_of(init: str | None) -> dict | None:
             "name": str(init),
             "steps": prev.get("steps"),
             "data": cfg.get("train"),
+            "batch_size": cfg.get("batch_size"),
             "lr": cfg.get("lr"),
-            "schedule": cfg.get("schedule"),
+            **{k: cfg[k] for k in TRAINING_KEYS if k in cfg},
             "seconds": round(prev.get("train_seconds", 0.0)),
-            "init": _init_of(cfg.get("init")),
+            "epochs": prev.get("epochs"),
+            # what it started from when it started (a shipped name may be re-shipped since)
+            "init": prev["init"] if "init" in prev else init_history(cfg.get("init")),
         }
     return {"name": str(init)}
 
@@ -223,7 +231,9 @@ def ship(
             "lr": record["config"]["lr"],
             "lr_halve_every_epochs": record["config"]["lr_halve_every"],
             **{k: record["config"][k] for k in TRAINING_KEYS if k in record["config"]},
-            "init": _init_of(record["config"].get("init")),
+            "init": record["init"]
+            if "init" in record
+            else init_history(record["config"].get("init")),
             "augment": record["config"]["augment"],
             "seconds": round(record.get("train_seconds", 0.0)),
             "epochs": record["epochs"],

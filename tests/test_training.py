@@ -110,6 +110,31 @@ def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> No
     )
     record = train(cfg, progress=False)
     assert record["steps"] == 2 and record["config"]["optimizer"] == "adamw"
+    assert record["init"] == {"name": str(tmp_path / "src.keras")}
+
+
+def test_a_chain_of_fine_tunes_keeps_every_stage_history(tmp_path, monkeypatch) -> None:
+    """Each stage's record holds the stage before it (its schedule and epochs) as it was
+    when the stage started, even after that shipped name is re-shipped."""
+    from lprnet import shipped
+
+    monkeypatch.setattr(shipped, "RESOURCES", tmp_path)
+    epochs = [{"epoch": 1, "step": 10, "val_nme_2d": 5.0}]
+    first = {"steps": 10, "batch_size": 16, "lr": 2e-4, "schedule": "cosine", "epochs": epochs}
+    (tmp_path / "lprnet_128.record.json").write_text(
+        json.dumps({"sha256": "ab", "training": {**first, "init": {"name": "synthetic"}}})
+    )
+    stage = shipped.init_history("lprnet_128")
+    assert stage == {"name": "lprnet_128", "sha256": "ab", **first, "init": {"name": "synthetic"}}
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = {"train": [["shards", 1.0]], "batch_size": 16, "lr": 1e-4, "init": "lprnet_128"}
+    (run / "record.json").write_text(
+        json.dumps({"config": cfg, "steps": 4, "epochs": epochs, "init": stage})
+    )
+    (tmp_path / "lprnet_128.record.json").write_text(json.dumps({"training": {"steps": 99}}))
+    second = shipped.init_history(str(run / "best.keras"))
+    assert second["epochs"] == epochs and second["init"] == stage  # not the re-shipped one
 
 
 def test_skip_replays_the_same_batches(shards128: Path) -> None:

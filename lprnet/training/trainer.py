@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from lprnet.errors import LprnetError
 from lprnet.fileio import write_json
+from lprnet.shipped import init_history
 from lprnet.tfenv import tf
 from lprnet.training.config import TrainConfig
 
@@ -209,6 +210,8 @@ def train(
             "steps_per_epoch": spe,
             "epochs": [],
             "train_seconds": 0.0,
+            # the starting point's own history, read now: a shipped name may be re-shipped later
+            **({"init": init_history(config.init)} if config.init else {}),
         }
     )
     record["config"] = config.to_dict()  # an extended run records its new length
