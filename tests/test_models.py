@@ -33,7 +33,14 @@ def test_lprnet_seed_matches_its_description() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["lprnet_128", "lprnet_128_slim", "lprnet_128_wide", "lprnet_128_uv64", "lprnet_128_uv64_sep"],
+    [
+        "lprnet_128",
+        "lprnet_128_slim",
+        "lprnet_128_wide",
+        "lprnet_128_uv64",
+        "lprnet_128_uv64_sep",
+        "lprnet_128_deep",
+    ],
 )
 def test_lprnet_designs_budget_and_ops(name: str) -> None:
     model = build_model(name)
@@ -67,6 +74,37 @@ def test_uv64_draws_the_posmap_at_64_and_keeps_the_rest_of_lprnet_128() -> None:
     new = {layer.name for layer in low.layers if layer.weights} - shared
     assert new == {"head64_conv"}
     assert summary(low)["gmac"] < 0.75 * summary(full)["gmac"]
+
+
+def test_deep_starts_as_the_network_whose_weights_it_loads(tmp_path) -> None:
+    """lprnet_128_deep's residual blocks start as the identity: with lprnet_128's (trained-like,
+    non-zero BN statistics) weights moved by layer name it gives lprnet_128's output."""
+    from lprnet.training.trainer import load_initial_weights
+
+    rng = np.random.default_rng(3)
+    full = build_model("lprnet_128")
+    for layer in full.layers:
+        if isinstance(layer, layers.BatchNormalization):  # not the identity statistics of init
+            gamma, beta, mean, var = layer.get_weights()
+            n = gamma.shape
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, n),
+                    rng.normal(0, 0.1, n),
+                    rng.normal(0, 0.1, n),
+                    rng.uniform(0.5, 2.0, n),
+                ]
+            )
+    full.save(tmp_path / "full.keras")
+    deep = build_model("lprnet_128_deep")
+    x = rng.random((2, 128, 128, 3), np.float32)
+    load_initial_weights(deep, str(tmp_path / "full.keras"))
+    np.testing.assert_allclose(deep(x, training=False), full(x, training=False), atol=1e-6)
+    new = {layer.name for layer in deep.layers if layer.weights} - {
+        layer.name for layer in full.layers
+    }
+    assert {n.rsplit("_res", 1)[0] for n in new} == {"enc3", "enc4", "dec0"}
+    assert summary(deep)["params"] - summary(full)["params"] == pytest.approx(0.52e6, rel=0.02)
 
 
 def test_uv64_sep_has_no_dense_3x3_conv_in_its_decoder() -> None:

@@ -30,6 +30,22 @@ def separable_block(x, filters: int, stride: int, name: str):
     return layers.ReLU(name=f"{name}_pw_relu")(x)
 
 
+def residual_block(x, name: str):
+    """``relu(x + BN(pointwise(relu(BN(depthwise 3x3(x))))))`` with the last BN's scale starting
+    at 0: for a non-negative ``x`` (a ReLU output) the block starts as the identity, so it adds
+    capacity to a trained network without changing its output when the weights move by name."""
+    filters = int(x.shape[-1])
+    y = layers.DepthwiseConv2D(3, 1, padding="same", use_bias=False, name=f"{name}_dw")(x)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"{name}_dw_bn")(y)
+    y = layers.ReLU(name=f"{name}_dw_relu")(y)
+    y = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(y)
+    y = layers.BatchNormalization(
+        momentum=BN_MOMENTUM, epsilon=BN_EPSILON, gamma_initializer="zeros", name=f"{name}_pw_bn"
+    )(y)
+    x = layers.Add(name=f"{name}_add")([x, y])
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
 def posmap_head(x, name: str = "head", output: str = "posmap"):
     """3x3 conv with bias to the 3 posmap channels, sigmoid (targets are posmap / (n * 1.1))."""
     x = layers.Conv2D(3, 3, padding="same", name=f"{name}_conv")(x)

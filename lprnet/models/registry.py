@@ -13,7 +13,15 @@ MODELS: dict[str, tuple[Callable[..., keras.Model], int]] = {}
 def _register() -> None:
     from functools import partial
 
-    from lprnet.models.lprnet import SLIM, UV64, UV64_SEP, WIDE, lprnet_128, lprnet_128_seed
+    from lprnet.models.lprnet import (
+        DEEP,
+        SLIM,
+        UV64,
+        UV64_SEP,
+        WIDE,
+        lprnet_128,
+        lprnet_128_seed,
+    )
     from lprnet.models.prnet import prnet_256
 
     def slim(suffix: str, **options) -> tuple[Callable[..., keras.Model], int]:
@@ -28,6 +36,8 @@ def _register() -> None:
             # the web demo's variant: the posmap drawn at 64 px and upsampled
             "lprnet_128_uv64": (partial(lprnet_128, **UV64), 128),
             "lprnet_128_uv64_sep": (partial(lprnet_128, **UV64_SEP), 128),
+            # capacity on real faces: residual blocks that start as the identity
+            "lprnet_128_deep": (partial(lprnet_128, **DEEP), 128),
             # ablation variants: the first shipped (slim) design and its variations
             "lprnet_128_slim": slim(""),
             "lprnet_128_slim_w075": slim("_w075", width=0.75),
