@@ -45,7 +45,7 @@ def plot(records: dict[str, tuple[dict, int]], out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
     for k, (name, (record, start)) in enumerate(records.items()):
         c = curve(record, start)
         color = f"C{k}"
@@ -54,7 +54,7 @@ def plot(records: dict[str, tuple[dict, int]], out: Path) -> Path:
     ax.set_xlabel("training samples seen")
     ax.set_ylabel("68-point 2D NME (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves
     fig.tight_layout()
     with atomic_open(out, "wb") as f:
         fig.savefig(f, format="png")
