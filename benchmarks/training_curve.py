@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     records = {}
     for spec in args.records:
         path, _, start = spec.partition(":")
-        name = Path(path).parent.name if path.endswith("/record.json") else Path(path).name
-        name = name.split(".")[0]
+        p = Path(path)  # a run's folder name, or a shipped record's model name
+        name = p.parent.name if p.name == "record.json" else p.name.split(".")[0]
         records[name] = (json.loads(Path(path).read_text()), int(start or 0))
     print(f"wrote {plot(records, args.out)}")
     for name, (record, start) in records.items():

@@ -142,10 +142,17 @@ def init_history(init: str | None) -> dict | None:
             **{k: cfg[k] for k in TRAINING_KEYS if k in cfg},
             "seconds": round(prev.get("train_seconds", 0.0)),
             "epochs": prev.get("epochs"),
-            # what it started from when it started (a shipped name may be re-shipped since)
-            "init": prev["init"] if "init" in prev else init_history(cfg.get("init")),
+            "init": run_init(prev),
         }
     return {"name": str(init)}
+
+
+def run_init(record: dict) -> dict | None:
+    """What a training run started from: the snapshot its record took when it began (a shipped
+    name may have been re-shipped since), else, for runs recorded before snapshots, looked up."""
+    if "init" in record:
+        return record["init"]
+    return init_history(record.get("config", {}).get("init"))
 
 
 def ship(
@@ -231,9 +238,7 @@ def ship(
             "lr": record["config"]["lr"],
             "lr_halve_every_epochs": record["config"]["lr_halve_every"],
             **{k: record["config"][k] for k in TRAINING_KEYS if k in record["config"]},
-            "init": record["init"]
-            if "init" in record
-            else init_history(record["config"].get("init")),
+            "init": run_init(record),
             "augment": record["config"]["augment"],
             "seconds": round(record.get("train_seconds", 0.0)),
             "epochs": record["epochs"],
