@@ -2,8 +2,8 @@
 
     python benchmarks/compression_sweep.py --data SHARDS --aflw AFLW2000 --out runs/sweep \
         [--sparsity 0 0.3 0.5 0.7 0.8] [--width 0.75 0.5] [--prune-steps 600 --qat-steps 300]
-        [--lr 1.5e-4 --qat-lr 3e-5 --schedule cosine --landmark-weight 256]   (the shipped
-        recipe's optimiser and loss)
+        [--lr 1.5e-4 --qat-lr 3e-5 --schedule cosine --landmark-weight 256 --distill W]
+        (the shipped recipe's optimiser and loss)
 
 Every point is one ``lprnet compress`` run (resumable: rerun the same command) from the same
 float model on the same training shards, scored on the same AFLW2000-3D images: sparsity
@@ -37,6 +37,7 @@ def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[s
         qat_lr=args.qat_lr,
         schedule=args.schedule,
         landmark_weight=args.landmark_weight,
+        distill=args.distill,
         data=[[str(d), 1.0] for d in args.data],
     )
     out = args.out / tag
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--qat-lr", type=float, default=3e-5)
     p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
     p.add_argument("--landmark-weight", type=float, default=256.0)
+    p.add_argument("--distill", type=float, default=0.0, help="teacher weight in the target")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--data-dir")

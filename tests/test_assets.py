@@ -191,6 +191,15 @@ def test_load_face_model_variants(data_dir, tmp_path):
         bfm.load_face_model(str(root), "bogus")
 
 
+def test_face_model_cache_reads_the_environment_each_call(data_dir, monkeypatch):
+    # a model loaded through $LPRNET_DATA must not answer a later call once it is unset
+    monkeypatch.setenv("LPRNET_DATA", str(data_dir))
+    assert bfm.load_face_model() is bfm.load_face_model(str(data_dir))
+    monkeypatch.delenv("LPRNET_DATA")
+    with pytest.raises(AssetNotFoundError, match="LPRNET_DATA"):
+        bfm.load_face_model()
+
+
 def test_load_full_missing_field(data_dir, tmp_path):
     fields = {
         "shapeMU": np.zeros((6, 1)),

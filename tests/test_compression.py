@@ -172,6 +172,18 @@ def test_distillation_dataset_is_deterministic_and_checks_shape() -> None:
         finetune.distillation_dataset(np.zeros((4, 32, 16, 3), np.uint8), teacher)
 
 
+def test_teacher_blend_is_the_weighted_target() -> None:
+    x = tf.random.stateless_uniform((2, 4, 4, 3), (0, 1))
+    y = tf.zeros((2, 4, 4, 3))
+    teacher = keras.Sequential([keras.layers.Lambda(lambda t: t * 2.0 + 1.0)])
+    ds = tf.data.Dataset.from_tensors((x, y))
+    assert finetune.blend_teacher(ds, teacher, 0.0) is ds
+    _, target = next(iter(finetune.blend_teacher(ds, teacher, 0.25)))
+    np.testing.assert_allclose(target.numpy(), 0.25 * (x.numpy() * 2.0 + 1.0), rtol=1e-6)
+    with pytest.raises(LprnetError, match="teacher weight"):
+        finetune.blend_teacher(ds, teacher, 1.5)
+
+
 @pytest.mark.slow
 def test_compress_end_to_end_and_resume(tmp_path) -> None:
     """The whole recipe on a tiny model, distilled on the embedded set; a rerun resumes."""

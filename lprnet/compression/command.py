@@ -28,6 +28,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         aug_scale=list(args.aug_scale),
         flip_prob=args.flip_prob,
         landmark_weight=args.landmark_weight,
+        distill=args.distill,
     )
     report = compress(config, args.out, aflw_dir=args.aflw, data_dir=args.data_dir)
     print(format_report(report))
@@ -95,6 +96,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=float,
         default=16.0,
         help="loss weight of the 68 keypoint pixels (PRNet: 16; lprnet train's option)",
+    )
+    p.add_argument(
+        "--distill",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="with --data: blend the float teacher's prediction into the target, "
+        "(1 - W) * label + W * teacher (default 0: labels only)",
     )
     p.add_argument("--aflw", help="also evaluate every stage on this AFLW2000-3D folder")
     p.add_argument("--seed", type=int, default=0)

@@ -63,6 +63,11 @@ class CompressConfig:
         decayed from it to 0 along a cosine.
     landmark_weight :
         Loss weight of the 68 keypoint pixels (PRNet's 16; ``lprnet train --landmark-weight``).
+    distill : float
+        With ``data``: the weight of the float teacher's prediction in the target,
+        ``(1 - distill) * label + distill * teacher(x)`` (for a squared-error loss the same as
+        weighting the two errors: the student is pulled toward the model its drift is measured
+        against as well as toward the labels). 0: the labels only.
     fill, aug_scale, flip_prob :
         The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
         border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
@@ -86,6 +91,7 @@ class CompressConfig:
     aug_scale: list[float] = field(default_factory=lambda: [0.9, 1.1])
     flip_prob: float = 0.5
     landmark_weight: float = 16.0
+    distill: float = 0.0
 
     def augment_config(self):
         from lprnet.data.augment import AugmentConfig
@@ -95,6 +101,14 @@ class CompressConfig:
             flip_prob=self.flip_prob,
             fill=self.fill,
         )
+
+
+def _training_signal(config: CompressConfig) -> str:
+    if not config.data:
+        return "distillation on the embedded set"
+    if config.distill:
+        return f"shards, target {1 - config.distill:g} label + {config.distill:g} float teacher"
+    return "shards"
 
 
 def _gz_size(path: Path) -> int:
@@ -187,6 +201,8 @@ def compress(
     given_pruned = resolve_model(config.pruned) if config.pruned else None
     if given_pruned is not None and not given_pruned.is_file():
         raise LprnetError(f"--pruned {config.pruned}: no such file (or a shipped name)")
+    if not 0.0 <= config.distill <= 1.0:
+        raise LprnetError(f"--distill must be in [0, 1], got {config.distill}")
     if not 0.0 <= config.sparsity < 1.0:
         raise LprnetError(f"--sparsity must be in [0, 1), got {config.sparsity}")
     if not 0.0 < config.width <= 1.0:
@@ -217,13 +233,14 @@ def compress(
 
     def dataset(seed_offset: int):
         if config.data:
-            return finetune.shard_dataset(
+            ds = finetune.shard_dataset(
                 [(str(p), float(w)) for p, w in config.data],
                 n,
                 config.batch_size,
                 config.seed + seed_offset,
                 augment,
             )
+            return finetune.blend_teacher(ds, teacher, config.distill)
         images = load_embedded_set().images(n, split="calibration")
         return finetune.distillation_dataset(
             images, teacher, config.batch_size, config.seed + seed_offset, augment
@@ -390,7 +407,7 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
         ),
         "config": asdict(config),
         "source": str(source),
-        "training_signal": "shards" if config.data else "distillation on the embedded set",
+        "training_signal": _training_signal(config),
         "keras_sparsity": {
             k: v for k, v in sparsity.keras_sparsity(pruned).items() if k != "layers"
         },

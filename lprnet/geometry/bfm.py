@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io as sio
 
-from lprnet.assets import asset_path
+from lprnet.assets import asset_path, data_dir
 from lprnet.errors import DataFormatError
 
 N_VERTICES = 53215
@@ -221,17 +221,22 @@ def load_full(path: str | os.PathLike, root: str | os.PathLike | None = None) ->
     )
 
 
-@lru_cache(maxsize=4)
 def load_face_model(root: str | None = None, variant: str = "auto") -> FaceModel:
-    """Load the face model from the data directory.
+    """Load the face model from the data directory (cached per resolved directory).
 
     Parameters
     ----------
     root : str, optional
-        Data directory; defaults to ``$LPRNET_DATA``.
+        Data directory; defaults to ``$LPRNET_DATA``, read at each call (an unset variable
+        raises even after a model was loaded from it).
     variant : {"auto", "truncated", "full"}
         ``auto`` uses the full model when ``face-model/BFM.mat`` exists, else the truncated one.
     """
+    return _load_face_model(str(data_dir(root).resolve()), variant)
+
+
+@lru_cache(maxsize=4)
+def _load_face_model(root: str, variant: str) -> FaceModel:
     full = asset_path("bfm_full", root, required=variant == "full")
     if variant == "full" or (variant == "auto" and full.is_file()):
         return load_full(full, root)
