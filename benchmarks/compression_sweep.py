@@ -2,7 +2,8 @@
 
     python benchmarks/compression_sweep.py --data SHARDS --aflw AFLW2000 --out runs/sweep \
         [--sparsity 0 0.3 0.5 0.7 0.8] [--width 0.75 0.5] [--prune-steps 600 --qat-steps 300]
-        [--lr 1.5e-4 --qat-lr 3e-5 --schedule cosine --landmark-weight 256 --distill W]
+        [--lr 1.5e-4 --qat-lr 3e-5 --schedule cosine --landmark-weight 256 --distill W
+         --allocation sensitivity]
         (the shipped recipe's optimiser and loss)
 
 Every point is one ``lprnet compress`` run (resumable: rerun the same command) from the same
@@ -38,6 +39,7 @@ def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[s
         schedule=args.schedule,
         landmark_weight=args.landmark_weight,
         distill=args.distill,
+        allocation=args.allocation if sparsity > 0 else "uniform",
         data=[[str(d), 1.0] for d in args.data],
     )
     out = args.out / tag
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
     p.add_argument("--landmark-weight", type=float, default=256.0)
     p.add_argument("--distill", type=float, default=0.0, help="teacher weight in the target")
+    p.add_argument("--allocation", choices=("uniform", "sensitivity"), default="uniform")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--data-dir")

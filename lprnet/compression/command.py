@@ -29,6 +29,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         flip_prob=args.flip_prob,
         landmark_weight=args.landmark_weight,
         distill=args.distill,
+        allocation=args.allocation,
     )
     report = compress(config, args.out, aflw_dir=args.aflw, data_dir=args.data_dir)
     print(format_report(report))
@@ -104,6 +105,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="W",
         help="with --data: blend the float teacher's prediction into the target, "
         "(1 - W) * label + W * teacher (default 0: labels only)",
+    )
+    p.add_argument(
+        "--allocation",
+        choices=("uniform", "sensitivity"),
+        default="uniform",
+        help="spread --sparsity evenly over the pruned layers, or per layer from a sensitivity "
+        "scan on the calibration crops (big, insensitive layers give more)",
     )
     p.add_argument("--aflw", help="also evaluate every stage on this AFLW2000-3D folder")
     p.add_argument("--seed", type=int, default=0)

@@ -31,6 +31,8 @@ from lprnet.fileio import write_json
 
 #: Fraction of the pruning steps over which sparsity ramps from 0 to the target.
 RAMP = 0.7
+#: Calibration crops the sensitivity scan of ``--allocation sensitivity`` runs on.
+SENSITIVITY_CROPS = 128
 
 
 @dataclass
@@ -68,6 +70,11 @@ class CompressConfig:
         ``(1 - distill) * label + distill * teacher(x)`` (for a squared-error loss the same as
         weighting the two errors: the student is pulled toward the model its drift is measured
         against as well as toward the labels). 0: the labels only.
+    allocation : {"uniform", "sensitivity"}
+        How ``sparsity`` is spread over the pruned layers: the same fraction in each, or per
+        layer from a one-layer-at-a-time sensitivity scan on the calibration crops
+        (:mod:`lprnet.compression.allocation`, kept as ``sensitivity.json``); either way the
+        pruned layers hold ``sparsity`` zeros in all.
     fill, aug_scale, flip_prob :
         The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
         border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
@@ -92,6 +99,7 @@ class CompressConfig:
     flip_prob: float = 0.5
     landmark_weight: float = 16.0
     distill: float = 0.0
+    allocation: str = "uniform"
 
     def augment_config(self):
         from lprnet.data.augment import AugmentConfig
@@ -203,6 +211,8 @@ def compress(
         raise LprnetError(f"--pruned {config.pruned}: no such file (or a shipped name)")
     if not 0.0 <= config.distill <= 1.0:
         raise LprnetError(f"--distill must be in [0, 1], got {config.distill}")
+    if config.allocation not in ("uniform", "sensitivity"):
+        raise LprnetError(f"--allocation must be uniform or sensitivity, got {config.allocation}")
     if not 0.0 <= config.sparsity < 1.0:
         raise LprnetError(f"--sparsity must be in [0, 1), got {config.sparsity}")
     if not 0.0 < config.width <= 1.0:
@@ -282,7 +292,8 @@ def compress(
     elif config.sparsity > 0 and not pruned_path.is_file():
         t0 = time.perf_counter()
         student = load_float()
-        wrapped = sparsity.prune(student, config.sparsity, 0, int(RAMP * config.prune_steps))
+        targets = layer_targets(config, out, student, calib, weight_mask, progress)
+        wrapped = sparsity.prune(student, targets, 0, int(RAMP * config.prune_steps))
         finetune.fit(
             wrapped,
             dataset(0),
@@ -343,6 +354,32 @@ def compress(
     # the QAT model's training record, found by the exporter beside the model file
     write_json(files["qat"].with_suffix(".record.json"), report)
     return report
+
+
+def layer_targets(config, out: Path, model, calib, weight_mask, progress: bool = True):
+    """The pruning target of each layer: ``config.sparsity`` everywhere (uniform), or the
+    sensitivity allocation, whose scan is stored in (and on a rerun read from)
+    ``sensitivity.json``."""
+    from lprnet.compression import allocation, sparsity
+
+    if config.allocation == "uniform":
+        return config.sparsity
+    path = out / "sensitivity.json"
+    names = sparsity.prunable_layers(model)
+    if path.is_file():
+        scan = json.loads(path.read_text())
+    else:
+        costs = allocation.sensitivity(
+            model, names, calib[:SENSITIVITY_CROPS], weight_mask, progress=progress
+        )
+        scan = {
+            "levels": list(allocation.LEVELS),
+            "crops": len(calib[:SENSITIVITY_CROPS]),
+            "costs": costs,
+        }
+        write_json(path, scan)
+    sizes = {k: int(model.get_layer(k).kernel.shape.num_elements()) for k in names}
+    return allocation.allocate(sizes, scan["costs"], config.sparsity, scan["levels"])
 
 
 def stage_files(out: Path, stem: str, sparsity: float, width: float = 1.0) -> dict[str, Any]:
@@ -408,9 +445,7 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
         "config": asdict(config),
         "source": str(source),
         "training_signal": _training_signal(config),
-        "keras_sparsity": {
-            k: v for k, v in sparsity.keras_sparsity(pruned).items() if k != "layers"
-        },
+        "keras_sparsity": sparsity.keras_sparsity(pruned),
         "stages": rows,
         "machine": describe(),
     }

@@ -8,6 +8,7 @@ zeros, and they hold under 5% of the weights of the L-PRNet designs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -39,27 +40,44 @@ def prunable_layers(model: keras.Model) -> list[str]:
 
 
 def prune(
-    model: keras.Model, target_sparsity: float = 0.5, begin_step: int = 0, end_step: int = 1000
+    model: keras.Model,
+    target_sparsity: float | Mapping[str, float] = 0.5,
+    begin_step: int = 0,
+    end_step: int = 1000,
 ) -> keras.Model:
     """Wrap the prunable layers with ``prune_low_magnitude`` (polynomial decay 0 -> target).
 
-    The returned model shares the original's layer objects (weights are not copied); train it
+    ``target_sparsity`` is one fraction for every prunable layer, or a per-layer mapping
+    (:mod:`lprnet.compression.allocation`; a layer given 0 or not named stays dense). The
+    returned model shares the original's layer objects (weights are not copied); train it
     with ``tfmot.sparsity.keras.UpdatePruningStep`` and :func:`strip` it afterwards.
     """
-    if not 0.0 < target_sparsity < 1.0:
-        raise ValueError(f"target sparsity must be in (0, 1), got {target_sparsity}")
-    schedule = tfmot.sparsity.keras.PolynomialDecay(
-        initial_sparsity=0.0,
-        final_sparsity=float(target_sparsity),
-        begin_step=int(begin_step),
-        end_step=max(int(end_step), int(begin_step) + 1),
-        frequency=max(1, (int(end_step) - int(begin_step)) // 20),
-    )
-    names = set(prunable_layers(model))
+    names = prunable_layers(model)
+    if isinstance(target_sparsity, Mapping):
+        unknown = sorted(set(target_sparsity) - set(names))
+        if unknown:
+            raise ValueError(f"not prunable layers of {model.name}: {unknown}")
+        targets = {k: float(v) for k, v in target_sparsity.items() if v > 0}
+    else:
+        targets = dict.fromkeys(names, float(target_sparsity))
+    bad = {k: v for k, v in targets.items() if not 0.0 < v < 1.0}
+    if bad or not targets:
+        raise ValueError(f"target sparsity must be in (0, 1), got {bad or target_sparsity}")
+
+    def schedule(target: float):
+        return tfmot.sparsity.keras.PolynomialDecay(
+            initial_sparsity=0.0,
+            final_sparsity=target,
+            begin_step=int(begin_step),
+            end_step=max(int(end_step), int(begin_step) + 1),
+            frequency=max(1, (int(end_step) - int(begin_step)) // 20),
+        )
 
     def wrap(layer):
-        if layer.name in names:
-            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+        if layer.name in targets:
+            return tfmot.sparsity.keras.prune_low_magnitude(
+                layer, pruning_schedule=schedule(targets[layer.name])
+            )
         return layer
 
     return keras.models.clone_model(model, clone_function=wrap)
