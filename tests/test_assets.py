@@ -200,6 +200,18 @@ def test_face_model_cache_reads_the_environment_each_call(data_dir, monkeypatch)
         bfm.load_face_model()
 
 
+def test_uv_tables_of_an_unshipped_size_read_the_environment_each_call(data_dir, monkeypatch):
+    from lprnet.geometry.uv_tables import uv_tables
+
+    monkeypatch.setenv("LPRNET_DATA", str(data_dir))
+    tables = uv_tables(48)  # not packaged: computed from the face model, then cached
+    assert tables.weight_mask.shape == (48, 48) and uv_tables(48, str(data_dir)) is tables
+    monkeypatch.delenv("LPRNET_DATA")
+    with pytest.raises(AssetNotFoundError, match="no packaged UV tables for 48 px"):
+        uv_tables(48)
+    assert uv_tables(128).weight_mask.shape == (128, 128)  # packaged: no data directory needed
+
+
 def test_load_full_missing_field(data_dir, tmp_path):
     fields = {
         "shapeMU": np.zeros((6, 1)),

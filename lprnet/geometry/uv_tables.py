@@ -89,22 +89,35 @@ def read_tables(path: str | os.PathLike) -> UVTables:
         raise DataFormatError(f"{path}: not a UV tables file ({exc})") from exc
 
 
-@lru_cache(maxsize=8)
 def uv_tables(resolution: int, data_dir: str | None = None) -> UVTables:
-    """The UV tables at ``resolution``: shipped ones when packaged, else from the data dir."""
+    """The UV tables at ``resolution``: shipped ones when packaged, else from the data dir
+    (``data_dir`` or ``$LPRNET_DATA``, resolved on every call; the tables of each resolved
+    directory are computed once)."""
     shipped = RESOURCES / f"uv-{resolution}.npz"
     if shipped.is_file():
-        return read_tables(shipped)
-    try:
-        from lprnet.geometry.bfm import load_face_model
-        from lprnet.geometry.uv import uv_layout
+        return _shipped_tables(shipped)
+    from lprnet.assets import data_dir as resolve_data_dir
 
-        return tables_of(uv_layout(load_face_model(data_dir), resolution))
+    try:
+        return _computed_tables(resolution, str(resolve_data_dir(data_dir)))
     except AssetNotFoundError as exc:
         raise AssetNotFoundError(
             f"no packaged UV tables for {resolution} px (shipped: {SHIPPED}) and no face model to "
             f"compute them: {exc}"
         ) from exc
+
+
+@lru_cache(maxsize=8)
+def _shipped_tables(path: Path) -> UVTables:
+    return read_tables(path)
+
+
+@lru_cache(maxsize=8)
+def _computed_tables(resolution: int, root: str) -> UVTables:
+    from lprnet.geometry.bfm import load_face_model
+    from lprnet.geometry.uv import uv_layout
+
+    return tables_of(uv_layout(load_face_model(root), resolution))
 
 
 def export_shipped(data_dir: str | None = None, out: Path = RESOURCES) -> list[Path]:
