@@ -37,7 +37,7 @@ def test_other_shipped_files_match_their_records(name) -> None:
     assert record["file"] == stored.name
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == record["sha256"]
     if name in COMPRESSED:  # a compress run's report: how it was fine-tuned, and from what
-        assert record["compress"]["training_signal"] == "shards"
+        assert record["compress"]["training_signal"].startswith("shards")  # not evaluation images
         assert record["compress"]["config"]["sparsity"] >= 0.5
         assert record["compress"]["headline"]["set"] == "aflw2000"
     else:
