@@ -95,3 +95,14 @@ def test_compress_layer_targets_scan_once_and_meet_the_sparsity(tmp_path) -> Non
     mtime = scan.stat().st_mtime_ns  # a resumed run reads the scan back: same targets
     assert layer_targets(config, tmp_path, model, images, _weight_mask()) == targets
     assert scan.stat().st_mtime_ns == mtime
+
+
+def test_compress_refuses_a_sparsity_the_allocation_cannot_reach(tmp_path) -> None:
+    from lprnet.compression.compress import CompressConfig, compress
+    from lprnet.errors import LprnetError
+
+    src = tmp_path / "tiny.keras"
+    tiny_model(transpose=False).save(src)
+    config = CompressConfig(model=str(src), sparsity=0.9, allocation="sensitivity")
+    with pytest.raises(LprnetError, match="at most 80% zeros"):
+        compress(config, tmp_path / "out", progress=False)

@@ -194,7 +194,7 @@ def compress(
 
     # isort: on
     from export import tflite
-    from lprnet.compression import finetune, pqat, sparsity
+    from lprnet.compression import allocation, finetune, pqat, sparsity
     from lprnet.data.embedded import load_embedded_set
     from lprnet.geometry.uv_tables import uv_tables
     from lprnet.quiet import quiet
@@ -213,6 +213,11 @@ def compress(
         raise LprnetError(f"--distill must be in [0, 1], got {config.distill}")
     if config.allocation not in ("uniform", "sensitivity"):
         raise LprnetError(f"--allocation must be uniform or sensitivity, got {config.allocation}")
+    if config.allocation == "sensitivity" and config.sparsity > allocation.LEVELS[-1]:
+        raise LprnetError(
+            f"--allocation sensitivity gives a layer at most {allocation.LEVELS[-1]:.0%} zeros: "
+            f"--sparsity {config.sparsity} cannot be reached"
+        )
     if not 0.0 <= config.sparsity < 1.0:
         raise LprnetError(f"--sparsity must be in [0, 1), got {config.sparsity}")
     if not 0.0 < config.width <= 1.0:
