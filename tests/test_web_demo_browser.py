@@ -195,10 +195,14 @@ def test_photo_matches_python(backend, server, playwright, python_reference, dat
         # per-frame latency; the benchmark entry on wasm (cpu takes seconds a frame)
         timings = result["timings"]
         assert all(timings[k] >= 0 for k in ("detect", "crop", "model", "post", "total"))
+        assert timings["model"] <= timings["total"]  # one frame's total holds its network run
         if backend == "wasm":
             bench = page.evaluate("window.lprnetBench(3)")
             assert bench["backend"] == backend and bench["runs"] == len(bench["model_ms"]) == 3
-            assert 0 < bench["model_ms_median"] < bench["pipeline_ms_median"]
+            # model runs and pipeline frames are timed apart: on a busy machine their medians
+            # can cross, so each is checked on its own
+            assert bench["model_ms_median"] > 0 and len(bench["pipeline_ms"]) == 3
+            assert all(t > 0 for t in bench["pipeline_ms"])
             print(f"{backend}: model {bench['model_ms_median']:.1f} ms, "
                   f"pipeline {bench['pipeline_ms_median']:.1f} ms (median of 3)")  # fmt: skip
 
