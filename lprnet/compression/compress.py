@@ -374,14 +374,9 @@ def layer_targets(config, out: Path, model, calib, weight_mask, progress: bool =
     if path.is_file():
         scan = json.loads(path.read_text())
     else:
-        costs = allocation.sensitivity(
-            model, names, calib[:SENSITIVITY_CROPS], weight_mask, progress=progress
-        )
-        scan = {
-            "levels": list(allocation.LEVELS),
-            "crops": len(calib[:SENSITIVITY_CROPS]),
-            "costs": costs,
-        }
+        crops = calib[:SENSITIVITY_CROPS]
+        costs = allocation.sensitivity(model, names, crops, weight_mask, progress=progress)
+        scan = {"levels": list(allocation.LEVELS), "crops": len(crops), "costs": costs}
         write_json(path, scan)
     sizes = {k: int(model.get_layer(k).kernel.shape.num_elements()) for k in names}
     return allocation.allocate(sizes, scan["costs"], config.sparsity, scan["levels"])
