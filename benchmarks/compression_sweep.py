@@ -43,6 +43,7 @@ def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[s
         data=[[str(d), 1.0] for d in args.data],
     )
     out = args.out / tag
+    share_sensitivity_scan(args.out, out, config.allocation)
     report = compress(config, out, aflw_dir=args.aflw, data_dir=args.data_dir)
     files = stage_files(out, Path(report["source"]).stem, sparsity, width)
     final = report["stages"][f"{files['tag']}_int8"]
@@ -60,6 +61,21 @@ def run_point(args: argparse.Namespace, sparsity: float, width: float) -> dict[s
         ),
         "drift_rel": final["nme_2d_drift_rel"],
     }
+
+
+def share_sensitivity_scan(sweep: Path, point: Path, allocation: str) -> None:
+    """Give a sensitivity point the scan an earlier point of the sweep made: the scan depends on
+    the float model and the calibration crops only, which every point shares, not on the
+    target sparsity."""
+    import shutil
+
+    target = point / "sensitivity.json"
+    if allocation != "sensitivity" or target.is_file():
+        return
+    done = sorted(sweep.glob("*/sensitivity.json"))
+    if done:
+        point.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(done[0], target)
 
 
 def markdown(points: list[dict[str, Any]], threads: int) -> str:

@@ -460,8 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--name",
         required=True,
         help="shipped name: lprnet_128 or prnet_256 (a training run), lprnet_128_pqat (a "
-        "compress run: ships lprnet_128_pruned with it), lprnet_128_w050 (a --width 0.5 "
-        "compress run)",
+        "compress run: ships lprnet_128_pruned with it unless --pruned gave it), "
+        "lprnet_128_w050 (a --width 0.5 compress run)",
     )
     p.add_argument("--aflw", help="AFLW2000-3D folder to evaluate it on as well")
     p.add_argument("--notes", default="", help="free text for the record")

@@ -344,3 +344,70 @@ def test_a_model_file_is_scored_once_per_image_set(tmp_path, monkeypatch) -> Non
     assert comp._evaluate(a, "aflw", "aflw2000:/x:995") == {"nme": 2}  # another set
     assert comp._evaluate(b, "faces", "embedded:4") == {"nme": 3}
     assert len(calls) == 3
+
+
+def test_the_sweep_scans_sensitivity_once(tmp_path) -> None:
+    """A later sensitivity point reuses the scan of an earlier one; uniform points and a point
+    with its own scan are left alone."""
+    from benchmarks.compression_sweep import share_sensitivity_scan
+
+    share_sensitivity_scan(tmp_path, tmp_path / "s0.3", "sensitivity")
+    assert not (tmp_path / "s0.3").exists()  # nothing to share yet: the point scans
+    (tmp_path / "s0.3").mkdir()
+    (tmp_path / "s0.3" / "sensitivity.json").write_text('{"costs": 1}')
+    share_sensitivity_scan(tmp_path, tmp_path / "s0.5", "sensitivity")
+    assert (tmp_path / "s0.5" / "sensitivity.json").read_text() == '{"costs": 1}'
+    share_sensitivity_scan(tmp_path, tmp_path / "w0.5", "uniform")
+    assert not (tmp_path / "w0.5").exists()
+    (tmp_path / "s0.5" / "sensitivity.json").write_text('{"costs": 2}')
+    share_sensitivity_scan(tmp_path, tmp_path / "s0.5", "sensitivity")
+    assert (tmp_path / "s0.5" / "sensitivity.json").read_text() == '{"costs": 2}'
+
+
+def test_activation_ranges_are_fixed_before_int8() -> None:
+    """After a short QAT tfmot's ReLU ranges still start below 0 and the head's logits cover
+    pixels the loss ignores: the fix starts ReLU ranges at 0, gives the head the weighted
+    pixels' range, keeps the maxima, and makes the int8 file closer to the float model."""
+    from lprnet.compression.ranges import fix_activation_ranges, head_logits_layer, range_variables
+
+    model = tiny_model(transpose=False)  # nearest upsampling, as lprnet_128's decoder
+    images = _images(16).astype(np.float32) / 255.0
+    mask = np.zeros((N, N), np.float32)
+    mask[:, N // 2 :] = 1.0  # the loss weighs the right half only
+
+    def int8_error(qat) -> float:
+        from ai_edge_litert.interpreter import Interpreter
+
+        it = Interpreter(model_content=tflite.convert(qat, "int8", images, io_dtype="float32"))
+        it.allocate_tensors()
+        errs = []
+        for x in images[:4]:
+            it.set_tensor(it.get_input_details()[0]["index"], x[None])
+            it.invoke()
+            y = it.get_tensor(it.get_output_details()[0]["index"])[0]
+            errs.append(np.abs(y - model(x[None]).numpy()[0])[:, N // 2 :].mean())
+        return float(np.mean(errs))
+
+    def short_qat():  # one training-mode pass: the input quantizer learns [0, 1]
+        qat = pqat.quantize_preserving_sparsity(model)
+        qat(images, training=True)
+        return qat
+
+    before = short_qat()
+    start = {k: float(v["min"].numpy()) for k, v in range_variables(before).items()}
+    assert start and min(start.values()) < 0  # tfmot's [-6, 6] start
+    err_before = int8_error(before)
+    qat = short_qat()
+    assert head_logits_layer(model) == "head"
+    fixed = fix_activation_ranges(qat, model, images, mask)
+    logits = keras.Model(model.input, model.get_layer("head").output)(images).numpy()
+    weighted = logits[:, :, N // 2 :]
+    assert fixed["head"] == pytest.approx(
+        [min(weighted.min(), 0), max(weighted.max(), 0)], abs=1e-4
+    )
+    relus = [k for k in fixed if k != "head"]
+    assert relus and all(fixed[k][0] == 0.0 and fixed[k][1] > 5.9 for k in relus)  # max kept
+    assert fix_activation_ranges(qat, model, images, mask) == fixed  # a rerun sets the same
+    assert int8_error(qat) < 0.7 * err_before  # measured: 0.0025 against 0.0050
+    with pytest.raises(LprnetError, match="has no layer"):
+        fix_activation_ranges(qat, tiny_model(transpose=True), images, mask)

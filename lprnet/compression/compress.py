@@ -8,7 +8,9 @@ fine-tuning stages continue from their last backup, taken every 250 steps in ``b
 2. ``<model>_pruned.keras``: magnitude pruning to the target sparsity (polynomial decay over
    the first 70% of the steps, then recovery at the target), stripped: a float model with zeros.
 3. ``<model>_pqat.h5``: sparsity-preserving QAT of the pruned model.
-4. ``<model>_pqat-int8.tflite``: the QAT model converted to int8 (the compressed deliverable).
+4. ``<model>_pqat-int8.tflite``: the QAT model converted to int8 (the compressed deliverable),
+   its activation ranges fixed first (:mod:`lprnet.compression.ranges`, kept as
+   ``activation_ranges.json``).
 5. ``report.json``: sizes (raw and gzipped), sparsity of the Keras models and of the int8
    files, and the NME of every stage on the embedded set (and AFLW2000-3D when given).
 """
@@ -33,6 +35,8 @@ from lprnet.fileio import write_json
 RAMP = 0.7
 #: Calibration crops the sensitivity scan of ``--allocation sensitivity`` runs on.
 SENSITIVITY_CROPS = 128
+#: The activation ranges fixed before the QAT model's int8 conversion, layer -> [min, max].
+RANGES_FILE = "activation_ranges.json"
 
 
 @dataclass
@@ -195,6 +199,7 @@ def compress(
     # isort: on
     from export import tflite
     from lprnet.compression import allocation, finetune, pqat, sparsity
+    from lprnet.compression.ranges import fix_activation_ranges
     from lprnet.data.embedded import load_embedded_set
     from lprnet.geometry.uv_tables import uv_tables
     from lprnet.quiet import quiet
@@ -344,6 +349,13 @@ def compress(
     final = files["int8"]
     if not final.is_file():
         t0 = time.perf_counter()
+        # tfmot's ranges after a short QAT: ReLU outputs from -3.3, the head's logits over
+        # pixels the loss ignores (lprnet/compression/ranges.py)
+        fixed = fix_activation_ranges(qat, pruned, calib, tables.weight_mask)
+        write_json(out / RANGES_FILE, fixed)
+        with pqat.quantize_scope(), warnings.catch_warnings():  # the shipped file holds them
+            warnings.filterwarnings("ignore", "You are saving your model as an HDF5 file")
+            save_model_atomic(qat, pqat_path, include_optimizer=False)
         with quiet():
             tflite.save(tflite.convert(qat, "int8", calib), final)
         times["convert"] = time.perf_counter() - t0
@@ -446,9 +458,15 @@ def _report(config, out, source, pruned_path, pruned, aflw_dir, data_dir) -> dic
         "source": str(source),
         "training_signal": _training_signal(config),
         "keras_sparsity": sparsity.keras_sparsity(pruned),
+        "activation_ranges_fixed": _read_ranges(out / RANGES_FILE),
         "stages": rows,
         "machine": describe(),
     }
+
+
+def _read_ranges(path: Path) -> dict[str, list[float]] | None:
+    """The ranges a run fixed before its int8 conversion (None: converted before the fix)."""
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def headline_nme(summary: dict[str, Any]) -> float:

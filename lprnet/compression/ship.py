@@ -16,7 +16,8 @@ def ship_compressed(folder: str | os.PathLike, notes: str = "", thin: str | None
     report (config, training signal, calibration, sizes, sparsity, the NME of every stage) as
     its record: a magnitude-pruning run's pruned float model as ``lprnet_128_pruned`` and its
     sparsity-preserving QAT as ``lprnet_128_pqat`` (returns the QAT model's record), or, with
-    ``thin`` (a :data:`THIN` name), a channel-pruning run's thin float model."""
+    ``thin`` (a :data:`THIN` name), a channel-pruning run's thin float model. A run from a
+    shipped pruned checkpoint (``--pruned``) ships its QAT model only."""
     import hashlib
     import json
     import shutil
@@ -36,6 +37,8 @@ def ship_compressed(folder: str | os.PathLike, notes: str = "", thin: str | None
         products = {thin: "pruned"}
     elif files["tag"] != "pqat" or files["pruned_stage"] != "pruned_float":
         raise LprnetError(f"{folder}: ships a magnitude-pruned run (--sparsity > 0, --width 1)")
+    elif config.get("pruned"):  # QAT of a shipped pruned checkpoint: that one stays as it is
+        products = {k: v for k, v in COMPRESSED.items() if v == "qat"}
     else:
         products = COMPRESSED
     missing = [p.name for k in products.values() if not (p := files[k]).is_file()]
