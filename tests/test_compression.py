@@ -411,3 +411,28 @@ def test_activation_ranges_are_fixed_before_int8() -> None:
     assert int8_error(qat) < 0.7 * err_before  # measured: 0.0025 against 0.0050
     with pytest.raises(LprnetError, match="has no layer"):
         fix_activation_ranges(qat, tiny_model(transpose=True), images, mask)
+
+
+def test_shipping_a_run_from_the_shipped_pruned_checkpoint_keeps_that_checkpoint(
+    tmp_path, monkeypatch
+) -> None:
+    """A ``--pruned`` run has no pruned file of its own: it ships its QAT model only, and the
+    shipped pruned float (and its record) stay as they were."""
+    from lprnet import shipped
+    from lprnet.compression import ship
+
+    run = tmp_path / "run"
+    run.mkdir()
+    config = {"sparsity": 0.5, "width": 1.0, "pruned": "lprnet_128_pruned"}
+    (run / "report.json").write_text(json.dumps({"config": config, "source": "lprnet_128.keras"}))
+    (run / "lprnet_128_pqat.h5").write_bytes(b"qat")
+    targets = {k: tmp_path / "res" / f"{k}.bin" for k in ("lprnet_128_pqat", "lprnet_128_pruned")}
+    targets["lprnet_128_pqat"].parent.mkdir()
+    targets["lprnet_128_pruned"].write_bytes(b"pruned float")
+    for k, v in targets.items():
+        monkeypatch.setitem(shipped.SHIPPED, k, v)
+    monkeypatch.setattr(ship, "SHIPPED", shipped.SHIPPED)
+    record = ship.ship_compressed(run, notes="qat of the shipped checkpoint")
+    assert record["stage"] == "qat" and targets["lprnet_128_pqat"].read_bytes() == b"qat"
+    assert targets["lprnet_128_pruned"].read_bytes() == b"pruned float"
+    assert not (tmp_path / "res" / "lprnet_128_pruned.record.json").exists()
