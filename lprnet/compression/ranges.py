@@ -120,7 +120,7 @@ def fix_activation_ranges(
     fixed: dict[str, list[float]] = {}
     for n in names:
         lo_var, hi_var = variables[n]["min"], variables[n]["max"]
-        if n == head and head in variables:
+        if n == head:
             lo, hi = min(head_lo, 0.0), max(head_hi, 0.0)
         elif lows[n] >= 0.0:
             lo, hi = 0.0, float(hi_var.numpy())
