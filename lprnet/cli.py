@@ -323,6 +323,7 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
         formats=tuple(args.formats),
         memory=not args.no_memory,
         from_pruned=not args.prune_from_scratch,
+        from_qat=not (args.prune_from_scratch or args.fresh_qat),
         verbose=args.verbose,
     )
     if args.verbose:  # library output too (lprnet.quiet and TensorFlow's C++ logs)
@@ -577,6 +578,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="prune lprnet_128 here (--prune-steps) instead of starting the QAT from the "
         "shipped pruning-aware fine-tuned lprnet_128_pruned",
+    )
+    p.add_argument(
+        "--fresh-qat",
+        action="store_true",
+        help="wrap lprnet_128_pruned for QAT afresh instead of continuing the long run's QAT "
+        "of it (the shipped lprnet_128_pqat)",
     )
     p.add_argument(
         "--no-refresh-assets",

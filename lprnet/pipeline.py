@@ -165,6 +165,7 @@ class EdgeSettings:
     formats: tuple[str, ...] = ()  # export formats; empty: every one of the registry
     memory: bool = True
     from_pruned: bool = True  # QAT from the shipped lprnet_128_pruned, not a pruning here
+    from_qat: bool = True  # and continue the long run's QAT of it (lprnet_128_pqat)
     verbose: bool = False  # print the tables and library output on the terminal too
 
 
@@ -198,19 +199,30 @@ def best_int8(
     return min(rows, key=lambda r: r["nme"]) if rows else None
 
 
+def _record(name: str) -> dict:
+    import json
+
+    from lprnet.shipped import RESOURCES
+
+    return json.loads((RESOURCES / f"{name}.record.json").read_text())
+
+
 def _pruned_from_shipped_float(pruned: str) -> bool:
     """Whether the shipped ``pruned`` model's record names the shipped float's sha256.
 
     Both come from the records: the float's own record holds its file's sha256 (tested).
     """
-    import json
+    return _record(pruned).get("float_source", {}).get("sha256") == _record("lprnet_128")["sha256"]
 
-    from lprnet.shipped import RESOURCES
 
-    def record(name: str) -> dict:
-        return json.loads((RESOURCES / f"{name}.record.json").read_text())
-
-    return record(pruned).get("float_source", {}).get("sha256") == record("lprnet_128")["sha256"]
+def _qat_of_shipped_pruned(qat: str, pruned: str) -> bool:
+    """Whether the shipped QAT checkpoint ``qat`` was trained from the shipped ``pruned`` one
+    (its record's compress config names it) of the shipped float."""
+    record = _record(qat)
+    return (
+        record.get("compress", {}).get("config", {}).get("pruned") == pruned
+        and record.get("float_source", {}).get("sha256") == _record("lprnet_128")["sha256"]
+    )
 
 
 def edge_stages(
@@ -240,17 +252,25 @@ def edge_stages(
             f"the shipped {pruned} was pruned from an earlier lprnet_128: its QAT here distils "
             "towards, and its drift is measured against, the float shipped now"
         )
+    qat_init = "lprnet_128_pqat" if pruned and settings.from_qat else None
+    if qat_init and not (SHIPPED[qat_init].is_file() and _qat_of_shipped_pruned(qat_init, pruned)):
+        log.note(f"the shipped {qat_init} is not a QAT of the shipped {pruned}: a fresh QAT")
+        qat_init = None
     start = (
         f"from the shipped {pruned} (the long run's pruning-aware fine-tune)"
         if pruned
         else f"50% pruning ({settings.prune_steps} steps)"
     )
+    qat = f"continuing the long run's QAT ({qat_init})" if qat_init else "sparsity-preserving QAT"
     log.stage(
-        f"[edge 1/4] compress lprnet_128: {start} + sparsity-preserving QAT "
+        f"[edge 1/4] compress lprnet_128: {start} + {qat} "
         f"({settings.qat_steps} steps), distilled on the embedded set's calibration split"
     )
     config = CompressConfig(
-        prune_steps=settings.prune_steps, qat_steps=settings.qat_steps, pruned=pruned
+        prune_steps=settings.prune_steps,
+        qat_steps=settings.qat_steps,
+        pruned=pruned,
+        qat_init=qat_init,
     )
     comp = compress(config, out / "compress", aflw_dir=None, data_dir=data_root)
     report["compress"] = comp

@@ -217,6 +217,23 @@ def test_compress_end_to_end_and_resume(tmp_path) -> None:
     assert short["stages"]["pqat_int8"]["sparsity"]["sparsity"] > 0.3
     with pytest.raises(LprnetError, match="--pruned"):
         compress(CompressConfig(model=str(src), pruned="nope.keras"), tmp_path / "bad")
+    # continuing that QAT (--qat-init): its weights and ranges are where the new one starts
+    from lprnet.compression.compress import load_qat
+    from lprnet.compression.ranges import range_variables
+
+    qat_file = tmp_path / "short" / "tiny_pqat.h5"
+    start = load_qat(qat_file, keras.models.load_model(pruned, compile=False))
+    ranges = {k: float(v["max"].numpy()) for k, v in range_variables(start).items()}
+    assert ranges and max(ranges.values()) < 5.99  # not tfmot's fresh [-6, 6]
+    config = CompressConfig(
+        model=str(src), pruned=str(pruned), qat_init=str(qat_file), qat_steps=1, calibration=8
+    )
+    cont = compress(config, tmp_path / "cont", progress=False)
+    assert cont["stages"]["pqat_int8"]["sparsity"]["sparsity"] > 0.3
+    with pytest.raises(LprnetError, match="needs --pruned"):
+        compress(CompressConfig(model=str(src), qat_init=str(qat_file)), tmp_path / "bad")
+    with pytest.raises(LprnetError, match="wraps no layer"):
+        load_qat(qat_file, tiny_model(transpose=False))
 
 
 def test_calibration_never_draws_on_the_scored_split() -> None:

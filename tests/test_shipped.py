@@ -139,3 +139,24 @@ def test_pipeline_notices_a_pruned_model_from_another_float(tmp_path: Path, monk
     for sha, same in ((float_sha, True), ("0" * 64, False)):
         record.write_text(json.dumps({"float_source": {"sha256": sha}}))
         assert _pruned_from_shipped_float("lprnet_128_pruned") is same
+
+
+def test_pipeline_continues_only_a_qat_of_the_shipped_pruned_model(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from lprnet.pipeline import _qat_of_shipped_pruned
+
+    float_sha = hashlib.sha256(b"float weights").hexdigest()
+    monkeypatch.setattr(shipped, "RESOURCES", tmp_path)
+    (tmp_path / "lprnet_128.record.json").write_text(json.dumps({"sha256": float_sha}))
+    record = tmp_path / "lprnet_128_pqat.record.json"
+    for pruned, sha, same in (
+        ("lprnet_128_pruned", float_sha, True),
+        ("lprnet_128_pruned", "0" * 64, False),  # QAT of a pruning of another float
+        (None, float_sha, False),  # pruned in its own run
+    ):
+        config = {"pruned": pruned}
+        record.write_text(
+            json.dumps({"float_source": {"sha256": sha}, "compress": {"config": config}})
+        )
+        assert _qat_of_shipped_pruned("lprnet_128_pqat", "lprnet_128_pruned") is same

@@ -22,6 +22,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         calibration=args.calibration,
         seed=args.seed,
         pruned=args.pruned,
+        qat_init=args.qat_init,
         width=args.width,
         schedule=args.schedule,
         fill=args.aug_fill,
@@ -81,6 +82,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--pruned",
         help="a pruned float checkpoint of --model (shipped name or file): skip pruning, "
         "start the sparsity-preserving QAT from it (--model stays the float reference)",
+    )
+    p.add_argument(
+        "--qat-init",
+        help="with --pruned: a QAT checkpoint of it (.h5 or a shipped name such as "
+        "lprnet_128_pqat) to continue the QAT from, its weights and activation ranges",
     )
     p.add_argument(
         "--calibration",

@@ -74,6 +74,11 @@ class CompressConfig:
         ``(1 - distill) * label + distill * teacher(x)`` (for a squared-error loss the same as
         weighting the two errors: the student is pulled toward the model its drift is measured
         against as well as toward the labels). 0: the labels only.
+    qat_init : str or None
+        A QAT checkpoint of ``pruned`` (a tfmot ``.h5`` from an earlier run, or a shipped
+        name such as ``lprnet_128_pqat``) to continue the sparsity-preserving QAT from, with
+        its weights and activation ranges, instead of wrapping ``pruned`` afresh. Needs
+        ``pruned``: it stays the float the ranges are fixed from.
     allocation : {"uniform", "sensitivity"}
         How ``sparsity`` is spread over the pruned layers: the same fraction in each, or per
         layer from a one-layer-at-a-time sensitivity scan on the calibration crops
@@ -96,6 +101,7 @@ class CompressConfig:
     calibration: int = 200
     seed: int = 0
     pruned: str | None = None
+    qat_init: str | None = None
     width: float = 1.0
     schedule: str = "constant"
     fill: str = "reflect"
@@ -214,6 +220,12 @@ def compress(
     given_pruned = resolve_model(config.pruned) if config.pruned else None
     if given_pruned is not None and not given_pruned.is_file():
         raise LprnetError(f"--pruned {config.pruned}: no such file (or a shipped name)")
+    given_qat = resolve_model(config.qat_init) if config.qat_init else None
+    if given_qat is not None and (given_pruned is None or not given_qat.is_file()):
+        raise LprnetError(
+            f"--qat-init {config.qat_init}: "
+            + ("needs --pruned (the float it quantises)" if given_qat.is_file() else "no such file")
+        )
     if not 0.0 <= config.distill <= 1.0:
         raise LprnetError(f"--distill must be in [0, 1], got {config.distill}")
     if config.allocation not in ("uniform", "sensitivity"):
@@ -325,7 +337,9 @@ def compress(
     qat = None
     if not pqat_path.is_file():
         t0 = time.perf_counter()
-        qat = pqat.quantize_preserving_sparsity(pruned)
+        qat = (
+            load_qat(given_qat, pruned) if given_qat else pqat.quantize_preserving_sparsity(pruned)
+        )
         finetune.fit(
             qat,
             dataset(1),
@@ -371,6 +385,24 @@ def compress(
     # the QAT model's training record, found by the exporter beside the model file
     write_json(files["qat"].with_suffix(".record.json"), report)
     return report
+
+
+def load_qat(path: Path, pruned):
+    """The QAT checkpoint ``path`` to continue, checked to wrap the layers of ``pruned``."""
+    # isort: off
+    from lprnet.tfenv import tf  # noqa: F401
+    import tf_keras as keras
+
+    # isort: on
+    from lprnet.compression import pqat
+
+    with pqat.quantize_scope():
+        qat = keras.models.load_model(path, compile=False)
+    inner = {getattr(w, "layer", w).name for w in qat.layers}
+    missing = sorted({layer.name for layer in pruned.layers} - inner)
+    if missing:
+        raise LprnetError(f"--qat-init {path.name}: wraps no layer {missing[0]!r} of --pruned")
+    return qat
 
 
 def layer_targets(config, out: Path, model, calib, weight_mask, progress: bool = True):
