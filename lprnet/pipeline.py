@@ -1,7 +1,8 @@
 """``lprnet pipeline``: the main job, the whole edge pipeline in one command.
 
 Always (no data directory needed, from the shipped weights and the embedded set): compress the
-shipped L-PRNet (pruning + sparsity-preserving QAT, distilled on the embedded set), export every
+shipped L-PRNet (a short sparsity-preserving QAT continuing the shipped one of its pruned
+checkpoint, distilled on the embedded set), export every
 format and precision with parity checks, benchmark everything against PRNet (latency at 1/2/4
 threads up to the machine's cores, memory, NME and drift), and refresh ``android_assets/`` with
 the most accurate int8 model. With a data directory first: face-geometry checks against PRNet's
