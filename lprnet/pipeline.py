@@ -262,9 +262,9 @@ def edge_stages(
         if pruned
         else f"50% pruning ({settings.prune_steps} steps)"
     )
-    qat = f"continuing the long run's QAT ({qat_init})" if qat_init else "sparsity-preserving QAT"
+    how = f"continuing the long run's QAT ({qat_init})" if qat_init else "sparsity-preserving QAT"
     log.stage(
-        f"[edge 1/4] compress lprnet_128: {start} + {qat} "
+        f"[edge 1/4] compress lprnet_128: {start} + {how} "
         f"({settings.qat_steps} steps), distilled on the embedded set's calibration split"
     )
     config = CompressConfig(

@@ -221,11 +221,10 @@ def compress(
     if given_pruned is not None and not given_pruned.is_file():
         raise LprnetError(f"--pruned {config.pruned}: no such file (or a shipped name)")
     given_qat = resolve_model(config.qat_init) if config.qat_init else None
-    if given_qat is not None and (given_pruned is None or not given_qat.is_file()):
-        raise LprnetError(
-            f"--qat-init {config.qat_init}: "
-            + ("needs --pruned (the float it quantises)" if given_qat.is_file() else "no such file")
-        )
+    if given_qat is not None and given_pruned is None:
+        raise LprnetError(f"--qat-init {config.qat_init}: needs --pruned (the float it quantises)")
+    if given_qat is not None and not given_qat.is_file():
+        raise LprnetError(f"--qat-init {config.qat_init}: no such file (or a shipped name)")
     if not 0.0 <= config.distill <= 1.0:
         raise LprnetError(f"--distill must be in [0, 1], got {config.distill}")
     if config.allocation not in ("uniform", "sensitivity"):
