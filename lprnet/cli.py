@@ -150,6 +150,7 @@ def _cmd_data_profile(args: argparse.Namespace) -> int:
         source=args.source,
         subsets=args.subsets,
         flip=args.flip,
+        pitches=args.pitches,
     )
     if args.source == "300w":
         _print_fit_report(args.out)
@@ -388,6 +389,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="absolute yaws (degrees) to turn each face to, both sides",
     )
     p.add_argument(
+        "--pitches",
+        type=float,
+        nargs="+",
+        default=[],
+        help="absolute pitches (degrees): a face's views take them in turn (default: the "
+        "photo's own pitch, as 300W-LP)",
+    )
+    p.add_argument(
         "--source",
         default="photos",
         choices=["photos", "300w"],
@@ -413,7 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--names", default="", help="only samples whose name starts with this")
     p.add_argument("--every", type=int, default=1, help="every k-th of those samples")
-    p.add_argument("--yaw-histogram", action="store_true", help="plot the yaw histogram instead")
+    p.add_argument(
+        "--yaw-histogram", action="store_true", help="plot the yaw and pitch histograms instead"
+    )
     _add_data_dir(p)
     p.set_defaults(func=_cmd_data_preview)
 

@@ -14,7 +14,7 @@ from lprnet.synth import faces as synth_faces
 from lprnet.synth.bank import build_texture_bank, fit_face, landmarked_faces
 from lprnet.synth.faces import SynthConfig, synth_sample
 from lprnet.synth.generate import synth_shards
-from lprnet.synth.profile import profile_view, target_yaws
+from lprnet.synth.profile import MAX_PITCH_CHANGE, profile_view, target_pitches, target_yaws
 from lprnet.synth.texture import TEXTURE_SIZE, TextureBank, photo_texture, vertex_albedo
 
 pytestmark = pytest.mark.data
@@ -116,6 +116,14 @@ def test_target_yaws() -> None:
     ]
     assert all(10 <= abs(t - 70) <= 90 for t in target_yaws(70.0)[1:])
     assert target_yaws(3.0, ()) == [3.0]  # `data build --source 300w`: the photo's own view
+
+
+def test_target_pitches() -> None:
+    assert target_pitches(5.0, 3, ()) == [None, None, None]  # 300W-LP: yaw only
+    # in turn from the face's offset, so neighbouring faces start at other pitches
+    assert target_pitches(0.0, 3, (-30, 0, 30), offset=1) == [0.0, 30.0, -30.0]
+    # never more than MAX_PITCH_CHANGE from the photo's own pitch
+    assert target_pitches(-20.0, 1, (40,)) == [-20.0 + MAX_PITCH_CHANGE]
 
 
 def test_profile_keeps_the_face_and_turns_it(face_model, data_dir) -> None:

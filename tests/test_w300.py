@@ -99,10 +99,11 @@ def test_mirrored_photo_keeps_left_and_right(data_dir: Path) -> None:
         assert face.landmarks[36, 0] < face.landmarks[45, 0]
 
 
-@pytest.mark.parametrize("yaw", [-90.0, 90.0])
-def test_profiled_view_at_90_degrees_lands_on_the_rendered_face(face_model, data_dir, yaw):
+@pytest.mark.parametrize("yaw, pitch", [(-90.0, None), (90.0, None), (30.0, 35.0), (-45.0, -35.0)])
+def test_profiled_view_at_90_degrees_lands_on_the_rendered_face(face_model, data_dir, yaw, pitch):
     """Face painted green in the photo, green texture for revealed surface: the posmap's 68
-    landmarks must fall on green pixels of the view turned to +-90 degrees."""
+    landmarks must fall on green pixels of the view turned to +-90 degrees (or turned up or
+    down as well, ``--pitches``)."""
     from lprnet.data.samples import read_image_rgb
     from lprnet.geometry.posmap import head_pose
     from lprnet.geometry.transform import pose_to_image
@@ -121,8 +122,10 @@ def test_profiled_view_at_90_degrees_lands_on_the_rendered_face(face_model, data
     cv2.fillConvexPoly(green, hull, (20, 230, 40))
     colors = np.tile(np.array([[20, 230, 40]], np.float32) / 255, (face_model.n_vertices, 1))
     layout = uv_layout(face_model, 256)
-    view = profile_view(green, params, yaw, face_model, layout, colors, "v")
+    view = profile_view(green, params, yaw, face_model, layout, colors, "v", new_pitch=pitch)
     assert view.pose[1] == pytest.approx(yaw)
+    want_pitch = params.angles_degrees[0] if pitch is None else pitch
+    assert view.pose[0] == pytest.approx(want_pitch, abs=1e-3)
     px = np.round(view.landmarks[:, :2]).astype(int)
     assert ((px > 0) & (px < 255)).all()  # the crop holds the whole face
     g = view.image.astype(int)
@@ -132,8 +135,10 @@ def test_profiled_view_at_90_degrees_lands_on_the_rendered_face(face_model, data
     on_face = near[px[:, 1], px[:, 0]]
     assert on_face.all(), np.flatnonzero(~on_face)
     assert green_px[px[:, 1], px[:, 0]].mean() > 0.75  # most are well inside it
-    # the posmap itself says the head is turned to the side asked for
+    # the posmap itself says the head is turned to the side (and up or down) asked for
     assert head_pose(view.posmap, layout)[1] == pytest.approx(yaw, abs=6)
+    if abs(yaw) < 80:  # at +-90 degrees of yaw, pitch and roll are one rotation (gimbal lock)
+        assert head_pose(view.posmap, layout)[0] == pytest.approx(want_pitch, abs=6)
 
 
 def test_300w_profile_with_flips_fit_report_and_resume(data_dir, tmp_path) -> None:
@@ -165,3 +170,8 @@ def test_300w_profile_with_flips_fit_report_and_resume(data_dir, tmp_path) -> No
     )
     b = profile_shards([root], tmp_path / "b", source="300w", flip="also", shard_size=4, **kw)
     assert [s["sha256"] for s in a["shards"]] == [s["sha256"] for s in b["shards"]]
+    # --pitches: the same views, each also turned up or down, named by both angles
+    c = profile_shards([root], tmp_path / "c", source="300w", pitches=(-30, 30), **kw)
+    pitched = [ex["name"].decode() for ex in read_shards(tmp_path / "c")]
+    assert c["count"] == len(names) // 2 and "@pitch" in pitched[0]
+    assert {n.rsplit("@pitch", 1)[1] for n in pitched} == {"-30", "+30"}

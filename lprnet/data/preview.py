@@ -189,44 +189,52 @@ def contact_sheet(
     return out
 
 
-def shard_yaws(folders: list[str | os.PathLike]) -> np.ndarray:
-    """(M,) yaw in degrees of every sample of shard folders (only the ``pose`` feature is
-    parsed: no image is decoded)."""
+def shard_poses(folders: list[str | os.PathLike]) -> np.ndarray:
+    """(M, 3) ``[pitch, yaw, roll]`` in degrees of every sample of shard folders (only the
+    ``pose`` feature is parsed: no image is decoded)."""
     from lprnet.data.shards import feature_spec, shard_files
     from lprnet.tfenv import tf
 
     spec = {"pose": feature_spec()["pose"]}
-    yaws = []
+    poses = []
     for folder in folders:
         files = [str(f) for f in shard_files(folder)]
         ds = tf.data.TFRecordDataset(files).batch(1024)
         for batch in ds:
-            yaws.append(tf.io.parse_example(batch, spec)["pose"].numpy()[:, 1])
-    return np.concatenate(yaws) if yaws else np.zeros(0)
+            poses.append(tf.io.parse_example(batch, spec)["pose"].numpy())
+    return np.concatenate(poses) if poses else np.zeros((0, 3))
+
+
+def shard_yaws(folders: list[str | os.PathLike]) -> np.ndarray:
+    """(M,) yaw in degrees of every sample of shard folders."""
+    return shard_poses(folders)[:, 1]
 
 
 def yaw_histogram(
     folders: list[str | os.PathLike], out: str | os.PathLike, title: str = "", step: float = 5.0
 ) -> dict[str, int]:
-    """Plot the yaw histogram of shard folders to a PNG; returns the counts per yaw bin."""
+    """Plot the yaw and pitch histograms of shard folders to a PNG; returns the counts per yaw
+    bin (3DDFA's |yaw| bins)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    yaw = shard_yaws(folders)
+    pose = shard_poses(folders)
     edges = np.arange(-90 - step / 2, 90 + step, step)
-    fig, ax = plt.subplots(figsize=(7, 2.8), dpi=110)
-    ax.hist(np.clip(yaw, -90, 90), bins=edges, color="#4477aa")
-    ax.set_xlabel("yaw (degrees)")
-    ax.set_ylabel("views")
-    ax.set_title(title or f"{len(yaw):,} views")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 2.8), dpi=110, gridspec_kw={"width_ratios": [3, 2]})
+    for ax, k, name in ((axes[0], 1, "yaw"), (axes[1], 0, "pitch")):
+        ax.hist(np.clip(pose[:, k], -90, 90), bins=edges, color="#4477aa")
+        ax.set_xlabel(f"{name} (degrees)")
+        ax.set_ylabel("views")
+    axes[1].set_xlim(-60, 60)
+    fig.suptitle(title or f"{len(pose):,} views", fontsize=10)
     fig.tight_layout()
     out = Path(out)
     with atomic_open(out, "wb") as f:
         fig.savefig(f, format="png")
     plt.close(fig)
-    bins = np.digitize(np.abs(yaw), [30.0, 60.0], right=True)
+    bins = np.digitize(np.abs(pose[:, 1]), [30.0, 60.0], right=True)
     return {k: int((bins == i).sum()) for i, k in enumerate(("<=30", "30-60", ">60"))}
 
 
@@ -235,6 +243,7 @@ __all__ = [
     "GROUPS",
     "contact_sheet",
     "draw_landmarks",
+    "shard_poses",
     "shard_yaws",
     "yaw_histogram",
 ]

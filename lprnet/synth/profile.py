@@ -39,6 +39,8 @@ DEFAULT_YAWS = (0, 15, 30, 45, 60, 75, 90)
 MAX_ROTATION = 90.0
 #: Smallest change of yaw worth a new view (degrees).
 MIN_ROTATION = 10.0
+#: Largest change of pitch applied to one face (degrees).
+MAX_PITCH_CHANGE = 45.0
 
 
 def target_yaws(yaw: float, yaws: Sequence[float] = DEFAULT_YAWS) -> list[float]:
@@ -48,6 +50,22 @@ def target_yaws(yaw: float, yaws: Sequence[float] = DEFAULT_YAWS) -> list[float]
     for t in sorted({s * float(a) for a in yaws for s in (1, -1)}):
         if MIN_ROTATION <= abs(t - yaw) <= MAX_ROTATION:
             out.append(t)
+    return out
+
+
+def target_pitches(
+    pitch: float, n_views: int, pitches: Sequence[float], offset: int = 0
+) -> list[float | None]:
+    """The pitch (degrees) of each of a face's ``n_views`` views: none (the photo's own) when
+    ``pitches`` is empty, else ``pitches`` in turn from ``offset`` (the face's index, so that
+    faces start at different pitches), each clamped to MAX_PITCH_CHANGE from the photo's own.
+    300W-LP turns faces in yaw only; real test photos (AFLW2000-3D) also look up and down."""
+    if not pitches:
+        return [None] * n_views
+    out: list[float | None] = []
+    for k in range(n_views):
+        t = float(pitches[(offset + k) % len(pitches)])
+        out.append(float(np.clip(t, pitch - MAX_PITCH_CHANGE, pitch + MAX_PITCH_CHANGE)))
     return out
 
 
@@ -101,8 +119,10 @@ def profile_view(
     texture_rgb: np.ndarray,
     name: str = "",
     render_size: int = 256,
+    new_pitch: float | None = None,
 ) -> Sample:
-    """The face of ``image`` (fitted by ``params``) turned to ``new_yaw`` degrees, as a sample.
+    """The face of ``image`` (fitted by ``params``) turned to ``new_yaw`` degrees (and
+    ``new_pitch`` degrees when given; else its own pitch), as a sample.
 
     Parameters
     ----------
@@ -121,6 +141,8 @@ def profile_view(
     v0 = pose_to_image(model_verts, params.pose, h)
     pose1 = params.pose.copy()
     pose1[1] = np.radians(new_yaw)
+    if new_pitch is not None:
+        pose1[0] = np.radians(new_pitch)
     v1 = pose_to_image(model_verts, pose1, h)
     v1 += v0.mean(0) - v1.mean(0)  # turn about the head's centre
     center, size = crop.box_from_landmarks(v1[model.keypoints])
@@ -223,23 +245,24 @@ FLIP_MODES = {"off": (False,), "also": (False, True), "only": (True,)}
 _SHARD_SOURCE = {"photos": "profile", "300w": "300w"}
 
 
-def _view_name(face_name: str, yaw: float) -> str:
-    return f"{face_name}@yaw{yaw:+.0f}"
+def _view_name(face_name: str, yaw: float, pitch: float | None = None) -> str:
+    return f"{face_name}@yaw{yaw:+.0f}" + ("" if pitch is None else f"@pitch{pitch:+.0f}")
 
 
 def _encode_view(
-    item: tuple[int, float, bool], job: ProfileJob
+    item: tuple[int, float, float | None, bool], job: ProfileJob
 ) -> tuple[str, dict[str, Any] | None, str]:
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
 
-    index, yaw, flip = item
-    name = _view_name(f"face{index:04d}{'_Flip' if flip else ''}", yaw)
+    index, yaw, pitch, flip = item
+    name = _view_name(f"face{index:04d}{'_Flip' if flip else ''}", yaw, pitch)
     try:
         face, image, params, colors = _fitted(job, index, flip)
-        name = _view_name(face.name, yaw)
+        name = _view_name(face.name, yaw, pitch)
         model = load_face_model(job.data_dir)
-        sample = profile_view(image, params, yaw, model, uv_layout(model, job.size), colors, name)
+        layout = uv_layout(model, job.size)
+        sample = profile_view(image, params, yaw, model, layout, colors, name, new_pitch=pitch)
         return name, shards.encode_sample(sample, _SHARD_SOURCE[job.source]), ""
     except Exception as exc:  # listed in index.json, never fatal
         return name, None, f"{type(exc).__name__}: {exc}"
@@ -257,14 +280,15 @@ def fit_nme(face, params: FaceParams, model: FaceModel, image_height: int, data_
     return float(np.linalg.norm(fitted - gt, axis=1).mean() / norm)
 
 
-def _plan(job: ProfileJob, yaws: Sequence[float], flip: str):
-    """Every view to render, ``(face index, yaw, flip)``, and the fit report of every face."""
+def _plan(job: ProfileJob, yaws: Sequence[float], flip: str, pitches: Sequence[float] = ()):
+    """Every view to render, ``(face index, yaw, pitch or None, flip)``, and the fit report of
+    every face."""
     from lprnet.geometry.bfm import load_face_model
     from lprnet.synth.bank import fit_face
 
     faces = _faces(job.roots, job.source, job.subsets)
     model = load_face_model(job.data_dir)
-    items: list[tuple[int, float, bool]] = []
+    items: list[tuple[int, float, float | None, bool]] = []
     keys: list[str] = []
     fits: list[dict[str, Any]] = []
     for i, face in enumerate(tqdm(faces, desc="fit", unit="face", leave=False)):
@@ -284,9 +308,12 @@ def _plan(job: ProfileJob, yaws: Sequence[float], flip: str):
                     "fit_nme": fit_nme(f, params, model, image.shape[0], job.data_dir),
                 }
             )
-            for t in target_yaws(float(params.angles_degrees[1]), yaws):
-                items.append((i, round(t, 1), mirrored))
-                keys.append(_view_name(f.name, round(t, 1)))
+            pitch, yaw = (float(a) for a in params.angles_degrees[:2])
+            views = target_yaws(yaw, yaws)
+            for t, p in zip(views, target_pitches(pitch, len(views), pitches, i), strict=True):
+                p = None if p is None else round(p, 1)
+                items.append((i, round(t, 1), p, mirrored))
+                keys.append(_view_name(f.name, round(t, 1), p))
     return items, keys, fits
 
 
@@ -322,8 +349,12 @@ def profile_shards(
     source: str = "photos",
     subsets: Sequence[str] | None = None,
     flip: str = "off",
+    pitches: Sequence[float] = (),
 ) -> dict[str, Any]:
     """Profile every landmarked face under ``roots`` to ``yaws`` and write the views as shards.
+
+        ``pitches`` (degrees) also turns each view up or down: the face's views take them in
+        turn (:func:`target_pitches`); empty keeps every view at the photo's own pitch.
 
         ``source="300w"`` reads ``roots`` as 300W downloads (:func:`lprnet.data.w300.find_300w`,
         only ``subsets`` when given); ``flip="also"`` adds every face mirrored (300W-LP's ``_Flip``
@@ -339,10 +370,12 @@ def profile_shards(
     job = ProfileJob(key, size, data_dir, source, tuple(subsets) if subsets else None)
     if flip not in FLIP_MODES:
         raise ValueError(f"flip must be one of {sorted(FLIP_MODES)}, got {flip!r}")
-    items, keys, fits = _plan(job, yaws, flip)
+    items, keys, fits = _plan(job, yaws, flip, pitches)
     Path(out).mkdir(parents=True, exist_ok=True)
     write_json(Path(out) / "fit.json", {"by_subset": fit_report(fits), "faces": fits})
     header = {"source": "profile", "size": size, "yaws": list(map(float, yaws))}
+    if pitches:
+        header["pitches"] = list(map(float, pitches))
     if source == "300w":
         header.update(input="300w", subsets=list(job.subsets or []), flip=flip)
     return write_shards(
