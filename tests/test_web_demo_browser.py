@@ -222,7 +222,7 @@ def test_fake_webcam_tracks_without_detecting_every_frame(
     """The webcam loop on Chromium's fake camera: the face is found once and then tracked from
     the landmarks (the detector runs again only every 30th frame), and its landmarks are
     Python's on the same frame; with tracking off the detector runs on every frame."""
-    from lprnet.demo.browser_bench import fake_camera_flags, webcam_frame, write_y4m
+    from lprnet.demo.browser_bench import CAMERA_FPS, fake_camera_flags, webcam_frame, write_y4m
 
     frame = webcam_frame(python_reference["image"])  # the photo letterboxed into 640x480
     clip = tmp_path / "face.y4m"
@@ -240,6 +240,7 @@ def test_fake_webcam_tracks_without_detecting_every_frame(
         stats = page.evaluate("window.lprnet.webcamStats()")
         assert page.evaluate("window.lprnetError") is None
         assert result["image"] == {"width": 640, "height": 480}
+        assert stats["camera_fps"] == CAMERA_FPS  # the clip's rate, Chromium's fake-camera cap
         assert result["landmarks"] is not None, "no face in the webcam frames"
         # tracked: one detection to find the face, then one per 30 frames to confirm it
         assert stats["detector_runs"] <= 2 + stats["frames"] // 30, stats

@@ -114,7 +114,14 @@ def measure(
     return results
 
 
-def _webcam_run(page, backend: str, mode: str, warmup_s: float, seconds: float) -> dict:
+#: Frames per second of the fake camera: Chromium's fake capture device caps its rate at 60
+#: (``kFakeCaptureMaxFrameRate``), the rate of a 60 Hz webcam.
+CAMERA_FPS = 60
+
+
+def _webcam_run(
+    page, backend: str, mode: str, warmup_s: float, seconds: float, camera_fps: int
+) -> dict:
     """One ``webcam_fps`` row: the page's webcam loop in ``mode``, counted for ``seconds``."""
     import time
 
@@ -135,7 +142,7 @@ def _webcam_run(page, backend: str, mode: str, warmup_s: float, seconds: float) 
         "backend": backend,
         "mode": mode,
         **{k: stats[k] for k in keys},
-        "camera_fps": 30,
+        "camera_fps": stats.get("camera_fps") or camera_fps,  # as the page's track reports it
         "ms_per_frame": (last or {}).get("timings"),
     }
 
@@ -158,14 +165,15 @@ def webcam_frame(image, width: int = 640, height: int = 480):
     return frame
 
 
-def write_y4m(frame, path: str | os.PathLike, frames: int = 2) -> None:
-    """An RGB frame as a YUV4MPEG2 (4:2:0) clip: Chromium's fake webcam plays it in a loop."""
+def write_y4m(frame, path: str | os.PathLike, frames: int = 2, fps: int = CAMERA_FPS) -> None:
+    """An RGB frame as a YUV4MPEG2 (4:2:0) clip at ``fps`` frames per second: Chromium's fake
+    webcam plays it in a loop at that rate."""
     import cv2
 
     h, w = frame.shape[:2]
     yuv = cv2.cvtColor(frame[: h - h % 2, : w - w % 2], cv2.COLOR_RGB2YUV_I420)
     with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w - w % 2} H{h - h % 2} F30:1 Ip A1:1 C420jpeg\n".encode())
+        f.write(f"YUV4MPEG2 W{w - w % 2} H{h - h % 2} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         for _ in range(frames):
             f.write(b"FRAME\n" + yuv.tobytes())
 
@@ -188,6 +196,7 @@ def webcam_fps(
     chromium: str | os.PathLike = CHROMIUM,
     timeout_s: float = 120.0,
     query: str = "",
+    camera_fps: int = CAMERA_FPS,
 ) -> list[dict]:
     """End-to-end webcam frames per second of the demo page on a fake camera.
 
@@ -195,14 +204,15 @@ def webcam_fps(
     the page's webcam loop runs ``warmup_s`` seconds, then ``seconds`` are counted, once with
     the tracking loop (``mode="tracking"``: the detector runs when the track is lost and every
     30th frame) and once with the detector on every frame (``mode="detector"``). The camera
-    delivers 30 frames per second: a loop that keeps up is capped there.
+    delivers ``camera_fps`` frames per second (60 by default, Chromium's fake-camera maximum):
+    a loop that keeps up is capped there.
 
     Returns
     -------
     list of dict
         One per backend and mode: ``backend``, ``mode``, ``fps``, ``frames``,
         ``detector_runs``, ``tracked_frames``, ``seconds``, ``threads``, ``view_hz`` (3D view
-        refreshes per second), ``software_gl`` (WebGL on SwiftShader), ``camera_fps`` (30),
+        refreshes per second), ``software_gl`` (WebGL on SwiftShader), ``camera_fps``,
         ``ms_per_frame`` (the last frame's timings: detect, crop, model, post, render, total).
         ``query`` is appended to the page's URL (e.g. ``view_hz=0``).
     """
@@ -217,7 +227,7 @@ def webcam_fps(
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "face.y4m"
-        write_y4m(webcam_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), clip)
+        write_y4m(webcam_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), clip, fps=camera_fps)
         flags = fake_camera_flags(clip)
         with _page_server(model_dir, chromium, flags, "webcam fps") as (server, browser):
             for backend in backends:
@@ -227,6 +237,7 @@ def webcam_fps(
                     "window.lprnetReady || window.lprnetError", timeout=timeout_ms
                 )
                 for mode in ("tracking", "detector"):
-                    results.append(_webcam_run(page, backend, mode, warmup_s, seconds))
+                    run = _webcam_run(page, backend, mode, warmup_s, seconds, camera_fps)
+                    results.append(run)
                 page.close()
     return results
