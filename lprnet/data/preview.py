@@ -205,11 +205,6 @@ def shard_poses(folders: list[str | os.PathLike]) -> np.ndarray:
     return np.concatenate(poses) if poses else np.zeros((0, 3))
 
 
-def shard_yaws(folders: list[str | os.PathLike]) -> np.ndarray:
-    """(M,) yaw in degrees of every sample of shard folders."""
-    return shard_poses(folders)[:, 1]
-
-
 def yaw_histogram(
     folders: list[str | os.PathLike], out: str | os.PathLike, title: str = "", step: float = 5.0
 ) -> dict[str, int]:
@@ -244,6 +239,5 @@ __all__ = [
     "contact_sheet",
     "draw_landmarks",
     "shard_poses",
-    "shard_yaws",
     "yaw_histogram",
 ]
