@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     from lprnet.predictors import load_predictor
 
     root = data_dir(args.data_dir)
-    faces = [f for f in aflw2000_benchmark(args.aflw or root / "AFLW2000", root) if f.params]
+    faces = aflw2000_benchmark(args.aflw or root / "AFLW2000", root)
+    faces = [f for f in faces if f.params is not None]
     pitch = {f.name: float(f.params.angles_degrees[0]) for f in faces}
     result = {}
     for name in args.models:

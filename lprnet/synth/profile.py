@@ -58,14 +58,15 @@ def target_pitches(
 ) -> list[float | None]:
     """The pitch (degrees) of each of a face's ``n_views`` views: none (the photo's own) when
     ``pitches`` is empty, else ``pitches`` in turn from ``offset`` (the face's index, so that
-    faces start at different pitches), each clamped to MAX_PITCH_CHANGE from the photo's own.
+    faces start at different pitches), each clamped to MAX_PITCH_CHANGE from the photo's own
+    and rounded to 0.1 degree (as the yaws are).
     300W-LP turns faces in yaw only; real test photos (AFLW2000-3D) also look up and down."""
     if not pitches:
         return [None] * n_views
     out: list[float | None] = []
     for k in range(n_views):
         t = float(pitches[(offset + k) % len(pitches)])
-        out.append(float(np.clip(t, pitch - MAX_PITCH_CHANGE, pitch + MAX_PITCH_CHANGE)))
+        out.append(round(float(np.clip(t, pitch - MAX_PITCH_CHANGE, pitch + MAX_PITCH_CHANGE)), 1))
     return out
 
 
@@ -311,7 +312,6 @@ def _plan(job: ProfileJob, yaws: Sequence[float], flip: str, pitches: Sequence[f
             pitch, yaw = (float(a) for a in params.angles_degrees[:2])
             views = target_yaws(yaw, yaws)
             for t, p in zip(views, target_pitches(pitch, len(views), pitches, i), strict=True):
-                p = None if p is None else round(p, 1)
                 items.append((i, round(t, 1), p, mirrored))
                 keys.append(_view_name(f.name, round(t, 1), p))
     return items, keys, fits
