@@ -17,6 +17,25 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
 
 
+def add_photometric_args(p: argparse.ArgumentParser) -> None:
+    """The augmentation's contrast, grey and black-border options (train and compress)."""
+    p.add_argument(
+        "--aug-contrast",
+        type=float,
+        nargs=2,
+        default=[1.0, 1.0],
+        metavar=("MIN", "MAX"),
+        help="contrast factor about the mean luminance (1 1: off)",
+    )
+    p.add_argument("--aug-gray", type=float, default=0.0, help="probability of a grey image")
+    p.add_argument(
+        "--aug-border",
+        type=float,
+        default=0.0,
+        help="probability of black strips along the crop's sides (crops past a photo's edge)",
+    )
+
+
 def _report_shards(index: dict, what: str, out: Path) -> int:
     """Print what a shard build wrote and what it skipped (and why)."""
     print(f"{index['count']} {what} in {len(index['shards'])} shards -> {out}")
@@ -249,6 +268,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         landmark_weight=args.landmark_weight,
         aug_scale=tuple(args.aug_scale),
         aug_fill=args.aug_fill,
+        aug_contrast=tuple(args.aug_contrast),
+        aug_gray=args.aug_gray,
+        aug_border=args.aug_border,
         val_examples=args.val_examples,
         seed=args.seed,
         augment=not args.no_augment,
@@ -518,6 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["constant", "reflect"],
         help="outside the warped crop: black (PRNet) or mirrored (no scale cue)",
     )
+    add_photometric_args(p)
     p.add_argument("--val-examples", type=int, default=256, help="validation views used")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-augment", action="store_true")

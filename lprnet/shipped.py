@@ -108,6 +108,9 @@ TRAINING_KEYS = (
     "landmark_weight",
     "aug_scale",
     "aug_fill",
+    "aug_contrast",
+    "aug_gray",
+    "aug_border",
 )
 
 

@@ -257,3 +257,79 @@ def test_reflect_fill_leaves_no_black_border() -> None:
     np.testing.assert_allclose(refl_pos, black_pos)
     with pytest.raises(ValueError, match="fill"):
         AugmentConfig(fill="wrap")
+
+
+PLAIN = dataclasses.replace(OCCLUSION, occlusion_prob=0.0)
+
+
+def test_black_border_strips_sit_on_the_sides_and_leave_the_posmap() -> None:
+    image = np.full((N, N, 3), 0.5, np.float32)
+    _, posmap = _grid()
+    borders = dataclasses.replace(PLAIN, border_prob=1.0, border_width=(0.1, 0.3))
+    sides_seen = np.zeros(4, int)
+    for k in range(24):
+        out, out_posmap = _run(image, posmap, [5, k], borders)
+        np.testing.assert_array_equal(out_posmap, posmap)  # pixels only: the face is where it was
+        black = (out == 0).all(-1)
+        assert set(np.unique(out[~black])) == {0.5}  # the rest untouched
+        # the black pixels are exactly the union of strips along the sides
+        left = int(black[N // 2, : N // 2].sum()) if black[N // 2, 0] else 0
+        right = int(black[N // 2, N // 2 :].sum()) if black[N // 2, -1] else 0
+        top = int(black[: N // 2, N // 2].sum()) if black[0, N // 2] else 0
+        bottom = int(black[N // 2 :, N // 2].sum()) if black[-1, N // 2] else 0
+        keep = np.ones((N, N), bool)
+        keep[:, :left] = keep[:, N - right :] = keep[:top] = keep[N - bottom :] = False
+        np.testing.assert_array_equal(black, ~keep)
+        for i, w in enumerate((left, right, top, bottom)):
+            if w:
+                sides_seen[i] += 1
+                assert round(0.1 * N) <= w <= round(0.3 * N)
+    assert (sides_seen >= 4).all() and (sides_seen <= 20).all()  # each side about half the time
+    never = dataclasses.replace(borders, border_prob=0.0)
+    np.testing.assert_array_equal(_run(image, posmap, [5, 0], never)[0], image)
+    with pytest.raises(ValueError, match="border_width"):
+        AugmentConfig(border_width=(0.1, 0.6))
+
+
+def test_gray_and_contrast() -> None:
+    rng = np.random.default_rng(3)
+    image = (0.3 + 0.4 * rng.random((N, N, 3))).astype(np.float32)
+    _, posmap = _grid()
+    gray = dataclasses.replace(PLAIN, gray_prob=0.5)
+    grays = 0
+    for k in range(40):
+        out, _ = _run(image, posmap, [6, k], gray)
+        if np.allclose(out[..., 0], out[..., 1]) and np.allclose(out[..., 1], out[..., 2]):
+            grays += 1
+            np.testing.assert_allclose(out[..., 0], image @ [0.299, 0.587, 0.114], atol=1e-5)
+        else:
+            np.testing.assert_array_equal(out, image)
+    assert 10 <= grays <= 30
+    contrast = dataclasses.replace(PLAIN, contrast=(0.5, 1.5))
+    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    factors = []
+    for k in range(16):
+        out, out_posmap = _run(image, posmap, [7, k], contrast)
+        np.testing.assert_array_equal(out_posmap, posmap)
+        # (image - mean) * f + mean: the spread about the mean luminance scales by f (no clipping
+        # in 0.3-0.7 at f <= 1.5)
+        f = np.std(out - luma.mean()) / np.std(image - luma.mean())
+        np.testing.assert_allclose(out, (image - luma.mean()) * f + luma.mean(), atol=2e-3)
+        factors.append(f)
+    assert 0.5 - 1e-3 <= min(factors) < 0.8 and 1.2 < max(factors) <= 1.5 + 1e-3
+
+
+def test_new_parts_keep_the_other_draws() -> None:
+    """Contrast, grey and borders draw from their own streams: turning them on leaves the
+    geometry, the mirror and the colour gains of an example as they were."""
+    image, posmap = _grid()
+    base = AugmentConfig(flip_prob=0.5, occlusion_prob=0.0)
+    for k in range(6):
+        img, pos = _run(image, posmap, [8, k], base)
+        more = dataclasses.replace(base, gray_prob=1.0, contrast=(1.5, 1.5))
+        img2, pos2 = _run(image, posmap, [8, k], more)
+        np.testing.assert_array_equal(pos2, pos)
+        weights = np.array([0.299, 0.587, 0.114], np.float32)
+        mean = (img @ weights).mean()
+        expected = np.clip((img - mean) * 1.5 + mean, 0, 1) @ weights
+        np.testing.assert_allclose(img2[..., 0], expected, atol=1e-5)

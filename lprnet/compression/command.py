@@ -28,6 +28,9 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         fill=args.aug_fill,
         aug_scale=list(args.aug_scale),
         flip_prob=args.flip_prob,
+        contrast=list(args.aug_contrast),
+        gray_prob=args.aug_gray,
+        border_prob=args.aug_border,
         landmark_weight=args.landmark_weight,
         distill=args.distill,
         allocation=args.allocation,
@@ -44,6 +47,8 @@ def _cmd_compress(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``compress`` verb (see :mod:`lprnet.compression.compress`)."""
+    from lprnet.cli import add_photometric_args
+
     p = subparsers.add_parser(
         "compress",
         help="pruning-aware fine-tuning + sparsity-preserving QAT -> int8 TFLite",
@@ -98,6 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--aug-fill", choices=("constant", "reflect"), default="reflect")
     p.add_argument("--aug-scale", type=float, nargs=2, default=(0.9, 1.1), metavar=("MIN", "MAX"))
     p.add_argument("--flip-prob", type=float, default=0.5)
+    add_photometric_args(p)
     p.add_argument(
         "--landmark-weight",
         type=float,

@@ -84,7 +84,7 @@ class CompressConfig:
         layer from a one-layer-at-a-time sensitivity scan on the calibration crops
         (:mod:`lprnet.compression.allocation`, kept as ``sensitivity.json``); either way the
         pruned layers hold ``sparsity`` zeros in all.
-    fill, aug_scale, flip_prob :
+    fill, aug_scale, flip_prob, contrast, gray_prob, border_prob :
         The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
         border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
         cue that real crops do not have).
@@ -107,6 +107,9 @@ class CompressConfig:
     fill: str = "reflect"
     aug_scale: list[float] = field(default_factory=lambda: [0.9, 1.1])
     flip_prob: float = 0.5
+    contrast: list[float] = field(default_factory=lambda: [1.0, 1.0])
+    gray_prob: float = 0.0
+    border_prob: float = 0.0
     landmark_weight: float = 16.0
     distill: float = 0.0
     allocation: str = "uniform"
@@ -118,6 +121,9 @@ class CompressConfig:
             scale=(float(self.aug_scale[0]), float(self.aug_scale[1])),
             flip_prob=self.flip_prob,
             fill=self.fill,
+            contrast=(float(self.contrast[0]), float(self.contrast[1])),
+            gray_prob=self.gray_prob,
+            border_prob=self.border_prob,
         )
 
 

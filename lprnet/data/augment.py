@@ -3,8 +3,10 @@
 One random 2D similarity ``M`` about the crop centre (rotation, scale, translation) warps the
 image and, consistently, the position map's *values*: a posmap pixel ``(x, y, z)`` becomes
 ``(M (x, y), z * scale)``, so the augmented posmap still describes the augmented image. Then a
-per-channel colour scale and, with some probability, a synthetic occlusion (a random rectangle
-filled with a noise texture or a colour) are applied to the image only.
+per-channel colour scale, optionally a contrast change and a grey conversion, with some
+probability a synthetic occlusion (a random rectangle filled with a noise texture or a colour)
+and, optionally, black strips along the crop's sides (where a real crop runs past its photo's
+edge) are applied to the image only.
 
 All randomness comes from stateless ops driven by one ``(2,)`` integer seed per example, so the
 result is a pure function of ``(image, posmap, seed, config)``: the same seed gives the same
@@ -59,6 +61,18 @@ class AugmentConfig:
         border. A black border gives the zoom-out scale away (its width is ``(1 - s) n / 2``):
         networks trained so read it, and on real crops, which have none, regress to the mean
         scale of the borderless zoom-ins.
+    contrast : (float, float)
+        Range of a contrast factor about the image's mean luminance, after the colour scale
+        (1 disables it).
+    gray_prob : float
+        Probability of replacing the image by its luminance (BT.601) in all three channels.
+    border_prob : float
+        Probability of black strips along the crop's sides, drawn independently of the
+        similarity (so they say nothing about scale): each side gets one with probability 1/2,
+        its width uniform in ``border_width``, a fraction of the crop side. Real crops run past
+        their photo's edge (AFLW2000-3D's 450 px images are padded black).
+    border_width : (float, float)
+        Range of a strip's width, fraction of the crop side.
     """
 
     rotation: float = 45.0
@@ -70,6 +84,10 @@ class AugmentConfig:
     occlusion_aspect: tuple[float, float] = (0.3, 3.3)
     flip_prob: float = 0.0
     fill: str = "constant"
+    contrast: tuple[float, float] = (1.0, 1.0)
+    gray_prob: float = 0.0
+    border_prob: float = 0.0
+    border_width: tuple[float, float] = (0.05, 0.3)
 
     def __post_init__(self) -> None:
         def check(name: str, lo: float, hi: float, low: float) -> None:
@@ -82,14 +100,19 @@ class AugmentConfig:
         check("color", *self.color, low=0.0)
         check("occlusion_area", *self.occlusion_area, low=0.0)
         check("occlusion_aspect", *self.occlusion_aspect, low=1e-3)
+        check("contrast", *self.contrast, low=0.0)
+        check("border_width", *self.border_width, low=0.0)
+        if self.border_width[1] > 0.5:
+            raise ValueError("AugmentConfig.border_width: max must be <= 0.5 (half the crop)")
         if not 0.0 <= self.occlusion_prob <= 1.0:
             raise ValueError(
                 f"AugmentConfig.occlusion_prob must be in [0, 1]: {self.occlusion_prob}"
             )
         if self.fill not in ("constant", "reflect"):
             raise ValueError(f"AugmentConfig.fill must be 'constant' or 'reflect': {self.fill!r}")
-        if not 0.0 <= self.flip_prob <= 1.0:
-            raise ValueError(f"AugmentConfig.flip_prob must be in [0, 1]: {self.flip_prob}")
+        for name in ("flip_prob", "gray_prob", "border_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"AugmentConfig.{name} must be in [0, 1]: {getattr(self, name)}")
         if self.occlusion_area[1] > 1.0:
             raise ValueError("AugmentConfig.occlusion_area: max must be <= 1")
 
@@ -306,6 +329,61 @@ def occlude(image, seed, config: AugmentConfig):
     return tf.cond(apply, fill, lambda: image)
 
 
+def photometric(image, seed, config: AugmentConfig):
+    """Contrast about the mean luminance (``config.contrast``), then with ``config.gray_prob``
+    the luminance in all three channels.
+
+    Parameters
+    ----------
+    image : tensor (n, n, 3) float32 in [0, 1]
+    seed : tensor (2,) int
+    config : AugmentConfig
+
+    Returns
+    -------
+    tensor (n, n, 3) float32 in [0, 1]
+    """
+    s = tf.random.experimental.stateless_split(seed, 2)
+    luma = tf.constant([0.299, 0.587, 0.114], tf.float32)
+    if tuple(config.contrast) != (1.0, 1.0):
+        mean = tf.reduce_mean(tf.tensordot(image, luma, 1))
+        factor = _uniform(s[0], *config.contrast)
+        image = tf.clip_by_value((image - mean) * factor + mean, 0.0, 1.0)
+    if config.gray_prob > 0:
+        gray = tf.repeat(tf.tensordot(image, luma, 1)[..., None], 3, axis=-1)
+        image = tf.where(_uniform(s[1], 0.0, 1.0) < config.gray_prob, gray, image)
+    return image
+
+
+def black_border(image, seed, config: AugmentConfig):
+    """With ``config.border_prob``, black strips along the sides (left, right, top, bottom:
+    each with probability 1/2, width uniform in ``config.border_width`` of the side).
+
+    Parameters
+    ----------
+    image : tensor (n, n, C) float32
+    seed : tensor (2,) int
+    config : AugmentConfig
+
+    Returns
+    -------
+    tensor (n, n, C) float32
+    """
+    if config.border_prob <= 0:
+        return image
+    size = image.shape[0]
+    s = tf.random.experimental.stateless_split(seed, 3)
+    apply = _uniform(s[0], 0.0, 1.0) < config.border_prob
+    sides = _uniform(s[1], 0.0, 1.0, (4,)) < 0.5
+    lo, hi = config.border_width
+    widths = tf.where(sides, tf.round(_uniform(s[2], lo, hi, (4,)) * size), 0.0)
+    r = tf.range(size, dtype=tf.float32)
+    cols = (r >= widths[0]) & (r < size - widths[1])
+    rows = (r >= widths[2]) & (r < size - widths[3])
+    keep = (rows[:, None] & cols[None, :])[..., None]
+    return tf.where(apply & ~keep, tf.zeros_like(image), image)
+
+
 def mirror(image, posmap):
     """The horizontally mirrored example: image columns reversed, posmap columns reversed with
     x -> n - 1 - x (all-zero pixels stay zero). Exact for a mirror-symmetric UV layout."""
@@ -318,7 +396,7 @@ def mirror(image, posmap):
 
 def augment(image, posmap, seed, config: AugmentConfig | None = None):
     """PRNet's augmentation of one example: similarity warp, colour scale, occlusion, and an
-    optional mirror (``config.flip_prob``).
+    optional mirror (``config.flip_prob``), contrast, grey and black border strips.
 
     Parameters
     ----------
@@ -369,7 +447,10 @@ def augment(image, posmap, seed, config: AugmentConfig | None = None):
         gains = _uniform(s[1], *config.color, (1, 1, 3))
         image = tf.clip_by_value(image * gains, 0.0, 1.0)
 
+    # new parts draw from their own streams: a config without them augments as before
+    image = photometric(image, tf.random.experimental.stateless_fold_in(seed, 11), config)
     image = occlude(image, s[2], config)
+    image = black_border(image, tf.random.experimental.stateless_fold_in(seed, 13), config)
     return image, posmap
 
 
@@ -377,8 +458,10 @@ __all__ = [
     "FILLS",
     "AugmentConfig",
     "augment",
+    "black_border",
     "mirror",
     "occlude",
+    "photometric",
     "random_similarity",
     "similarity_matrix",
     "transform_posmap",

@@ -42,6 +42,9 @@ class TrainConfig:
     aug_fill : {"constant", "reflect"}
         What the augmentation's warp shows outside the crop (see
         :class:`lprnet.data.augment.AugmentConfig`).
+    aug_contrast, aug_gray, aug_border :
+        Contrast range, probability of a grey image, probability of black strips along the
+        crop's sides (``contrast``, ``gray_prob``, ``border_prob`` of ``AugmentConfig``).
     jit_compile : bool
         Compile the training step with XLA.
     strategy : {"auto", "default", "mirrored", "multiworker"}
@@ -70,6 +73,9 @@ class TrainConfig:
     landmark_weight: float = 16.0
     aug_scale: tuple[float, float] = (0.9, 1.2)
     aug_fill: str = "constant"
+    aug_contrast: tuple[float, float] = (1.0, 1.0)
+    aug_gray: float = 0.0
+    aug_border: float = 0.0
     seed: int = 0
     augment: bool = True
     checkpoint_every: int = 500

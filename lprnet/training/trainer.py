@@ -139,6 +139,9 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
             "landmark_weight",
             "aug_scale",
             "aug_fill",
+            "aug_contrast",
+            "aug_gray",
+            "aug_border",
         )
         new = json.loads(json.dumps(config.to_dict()))
         # a run saved before a setting existed ran with its default
@@ -224,7 +227,12 @@ def train(
         size=size,
         augment=config.augment,
         config=AugmentConfig(
-            flip_prob=config.flip_prob, scale=tuple(config.aug_scale), fill=config.aug_fill
+            flip_prob=config.flip_prob,
+            scale=tuple(config.aug_scale),
+            fill=config.aug_fill,
+            contrast=tuple(config.aug_contrast),
+            gray_prob=config.aug_gray,
+            border_prob=config.aug_border,
         ),
         seed=config.seed,
         repeat=True,
