@@ -83,5 +83,18 @@ class TrainConfig:
     strategy: str = "auto"
     data_dir: str | None = None
 
+    def augment_config(self):
+        """The training augmentation (:class:`lprnet.data.augment.AugmentConfig`)."""
+        from lprnet.data.augment import AugmentConfig
+
+        return AugmentConfig(
+            flip_prob=self.flip_prob,
+            scale=tuple(self.aug_scale),
+            fill=self.aug_fill,
+            contrast=tuple(self.aug_contrast),
+            gray_prob=self.aug_gray,
+            border_prob=self.aug_border,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -158,7 +158,6 @@ def train(
 
     ``on_step(step)`` is called after every step (tests use it to simulate a kill).
     """
-    from lprnet.data.augment import AugmentConfig
     from lprnet.data.pipeline import count_examples, make_dataset
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
@@ -226,14 +225,7 @@ def train(
         batch_size=config.batch_size,
         size=size,
         augment=config.augment,
-        config=AugmentConfig(
-            flip_prob=config.flip_prob,
-            scale=tuple(config.aug_scale),
-            fill=config.aug_fill,
-            contrast=tuple(config.aug_contrast),
-            gray_prob=config.aug_gray,
-            border_prob=config.aug_border,
-        ),
+        config=config.augment_config(),
         seed=config.seed,
         repeat=True,
         skip=step * config.batch_size,
