@@ -81,24 +81,31 @@ def split_by_condition(yaws, nme, flags) -> dict[str, list[dict[str, float | int
     return out
 
 
-def aflw_split(model_name: str, faces, data_dir: str) -> dict:
-    """Part 1 for one model: the per-image NME split by black border and by grey."""
-    from lprnet.evaluation import evaluate
+def crop_conditions(faces) -> dict[str, tuple[bool, bool]]:
+    """``name -> (black border, grey)`` of each face's protocol crop (128 px, black outside the
+    image, as the predictors crop it); the same for every model, so computed once."""
     from lprnet.geometry import crop
-    from lprnet.predictors import load_predictor
 
-    rows = evaluate(faces, load_predictor(model_name, None, data_dir=data_dir), progress=False)
-    by_name = {f.name: f for f in faces}
-    black, gray = [], []
-    for r in rows["per_image"]:
-        face = by_name[r["name"]]
+    out = {}
+    for face in faces:
         image = face.image()
         center, size = crop.box_from_landmarks(face.gt_landmarks)
         c = crop.warp_image(image, crop.crop_matrix(center, size, 128), 128)
-        black.append(black_share(c) > BLACK_SHARE)
-        gray.append(is_gray(image))
-    yaws = [r["yaw"] for r in rows["per_image"]]
-    nme = [r["nme_2d_sparse"] for r in rows["per_image"]]
+        out[face.name] = (black_share(c) > BLACK_SHARE, is_gray(image))
+    return out
+
+
+def aflw_split(model_name: str, faces, conditions, data_dir: str) -> dict:
+    """Part 1 for one model: the per-image NME split by black border and by grey
+    (``conditions`` from :func:`crop_conditions`)."""
+    from lprnet.evaluation import evaluate
+    from lprnet.predictors import load_predictor
+
+    rows = evaluate(faces, load_predictor(model_name, None, data_dir=data_dir), progress=False)
+    rows = rows["per_image"]
+    yaws = [r["yaw"] for r in rows]
+    nme = [r["nme_2d_sparse"] for r in rows]
+    black, gray = zip(*(conditions[r["name"]] for r in rows), strict=True)
     return {
         "images": len(nme),
         "black_border": split_by_condition(yaws, nme, black),
@@ -161,13 +168,14 @@ def main(argv: list[str] | None = None) -> None:
     faces = aflw2000_benchmark(args.aflw or root / "AFLW2000", root)
     bins = ", ".join(YAW_BINS)
     result: dict = {"black_level": BLACK_LEVEL, "black_share": BLACK_SHARE, "models": {}}
-    validator = None
+    conditions = crop_conditions(faces)
+    validator, views = None, {}
     if args.val:
         cfg = TrainConfig(val=list(args.val), val_examples=args.val_examples)
         validator = Validator(cfg, load_face_model(str(root)), 128)
-        clean = validator.images.copy()
+        views = {cond: perturbed(validator.images, c) for cond, c in perturbations().items()}
     for name in args.models:
-        res = {"aflw2000": aflw_split(name, faces, str(root))}
+        res = {"aflw2000": aflw_split(name, faces, conditions, str(root))}
         print(f"{name}: AFLW2000-3D 68-point 2D NME % by yaw bin ({bins})")
         for cond in ("black_border", "gray"):
             split = res["aflw2000"][cond]
@@ -180,12 +188,11 @@ def main(argv: list[str] | None = None) -> None:
         if validator is not None:
             model = tf_keras.models.load_model(resolve_model(name), compile=False)
             res["validation"] = {}
-            for cond, config in perturbations().items():
-                validator.images = perturbed(clean, config)
+            for cond, images in views.items():
+                validator.images = images
                 v = validator(model)
                 res["validation"][cond] = {"nme": v["val_nme_2d"], "bins": v["val_nme_2d_bins"]}
                 print(f"  validation {cond:22s} {v['val_nme_2d']:.2f}")
-            validator.images = clean
         result["models"][name] = res
     if args.json:
         from lprnet.fileio import write_json
