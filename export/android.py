@@ -372,6 +372,11 @@ Training record sha256: `{record}`.
   Those constants fit dlib-like boxes; other detectors need their own (see
   `lprnet/inference/detect.py`). The crop maps the box onto pixel centres `0 .. {n} - 1`:
   `s = ({n} - 1) / size`, `x_crop = s * (x - (cx - size / 2))`.
+* Flip test (optional: more accurate, twice the model time): run the model a second time on
+  the crop mirrored left to right, mirror that posmap back (column `u` of it is column
+  `{n} - 1 - u` of the result, with `x -> {n} - 1 - x` in crop pixels; y and z stay) and
+  average the two posmaps; `lprnet predict --flip-test` and `lprnet.inference.flip_test` do
+  the same (measured in `docs/models.md`).
 
 ## Gradle
 

@@ -220,13 +220,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         model = load_face_model(args.data_dir)
         skipped: list[str] = []
         faces = aflw2000_benchmark(args.dir, args.data_dir, args.pts68, args.pose, skipped)
-    predictor = load_predictor(args.model, model, args.resolution, args.data_dir)
+    predictor = load_predictor(args.model, model, args.resolution, args.data_dir, args.flip_test)
     result = evaluate(faces, predictor, model)
     if args.data == "aflw2000":
         result["skipped"] = skipped + result["skipped"]
     where = args.dir or "(shipped)"
-    result = {"model": args.model, "data": f"{args.data} {where}", **result}
-    print(f"{args.model} on {args.data} {where} ({result['images']} images)")
+    label = f"{args.model} (flip test)" if args.flip_test else args.model
+    result = {"model": label, "data": f"{args.data} {where}", **result}
+    print(f"{label} on {args.data} {where} ({result['images']} images)")
     print(format_table(result, references=args.data == "aflw2000"))
     if args.json:
         write_json(args.json, result)
@@ -263,6 +264,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         weight_decay=args.weight_decay,
         init=args.init,
+        teacher=args.teacher,
+        distill=args.distill,
+        teacher_flip=args.teacher_flip,
         jit_compile=args.jit,
         flip_prob=args.flip_prob,
         landmark_weight=args.landmark_weight,
@@ -476,6 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="yaw file for the bins (default: the data dir's AFLW2000-3D-new.pose.npy)",
     )
     p.add_argument("--resolution", type=int, default=256, help="UV size of bfm-fit")
+    p.add_argument(
+        "--flip-test",
+        action="store_true",
+        help="average each crop's posmap with its mirror image's (two model runs)",
+    )
     p.add_argument("--json", type=Path, help="also write the result as JSON")
     _add_data_dir(p)
     p.set_defaults(func=_cmd_eval)
@@ -525,6 +534,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", default="adam", choices=["adam", "adamw"])
     p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW's decoupled decay")
     p.add_argument("--init", help="start from this model file or shipped model (fine-tune)")
+    p.add_argument(
+        "--teacher", help="model file or shipped model whose prediction --distill blends in"
+    )
+    p.add_argument(
+        "--distill",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="target (1 - W) * label + W * teacher (needs --teacher)",
+    )
+    p.add_argument(
+        "--teacher-flip",
+        action="store_true",
+        help="the teacher's flip test (the crop and its mirror image averaged) as the teacher",
+    )
     p.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     p.add_argument("--flip-prob", type=float, default=0.0, help="mirror augmentation")
     p.add_argument(

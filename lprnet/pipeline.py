@@ -218,12 +218,14 @@ def _pruned_from_shipped_float(pruned: str) -> bool:
 
 def _qat_of_shipped_pruned(qat: str, pruned: str) -> bool:
     """Whether the shipped QAT checkpoint ``qat`` was trained from the shipped ``pruned`` one
-    (its record's compress config names it) of the shipped float."""
+    of the shipped float: its record's compress config names it, or both were shipped from
+    the same compress run (their records hold the same report)."""
     record = _record(qat)
-    return (
-        record.get("compress", {}).get("config", {}).get("pruned") == pruned
-        and record.get("float_source", {}).get("sha256") == _record("lprnet_128")["sha256"]
-    )
+    compress = record.get("compress", {})
+    same_run = bool(compress) and compress == _record(pruned).get("compress")
+    from_pruned = compress.get("config", {}).get("pruned") == pruned or same_run
+    same_float = record.get("float_source", {}).get("sha256") == _record("lprnet_128")["sha256"]
+    return from_pruned and same_float
 
 
 def edge_stages(

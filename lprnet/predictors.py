@@ -45,17 +45,27 @@ def network_predictor(net, data_dir: str | None = None) -> Predictor:
 
 
 def load_predictor(
-    name: str, model: FaceModel | None, resolution: int = 256, data_dir: str | None = None
+    name: str,
+    model: FaceModel | None,
+    resolution: int = 256,
+    data_dir: str | None = None,
+    flip_test: bool = False,
 ) -> Predictor:
-    """``bfm-fit`` (the fitted-3DMM reference) or a model file (.keras, .h5, .tflite, .onnx)."""
+    """``bfm-fit`` (the fitted-3DMM reference) or a model file (.keras, .h5, .tflite, .onnx);
+    ``flip_test``: the network's posmap averaged with its mirror image's
+    (:class:`lprnet.inference.flip_test.FlipTest`)."""
     if name == "bfm-fit":
+        if flip_test:
+            raise LprnetError("--flip-test runs a network: not bfm-fit")
         if model is None:
             raise LprnetError("bfm-fit needs the face model: pass --data-dir or set LPRNET_DATA")
         return fit_reference(model, resolution)
     from lprnet.inference.backends import load_model
+    from lprnet.inference.flip_test import FlipTest
     from lprnet.shipped import resolve_model
 
     path = resolve_model(name)
     if not path.exists():
         raise LprnetError(f"--model {name}: no such file (or use 'bfm-fit', 'lprnet_128')")
-    return network_predictor(load_model(path), data_dir)
+    net = load_model(path)
+    return network_predictor(FlipTest(net) if flip_test else net, data_dir)

@@ -111,6 +111,9 @@ TRAINING_KEYS = (
     "aug_contrast",
     "aug_gray",
     "aug_border",
+    "teacher",
+    "distill",
+    "teacher_flip",
 )
 
 

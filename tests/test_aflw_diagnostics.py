@@ -43,3 +43,24 @@ def test_label_floor_fits_the_hand_landmarks(data_dir) -> None:
         to_fits = np.linalg.norm(lm - face.gt_landmarks[:, :2], axis=1).mean() / norm
         assert to_hand < 0.03, (face.name, to_hand)
         assert to_hand < to_fits, face.name
+
+
+@pytest.mark.data
+def test_flip_test_benchmark_scores_both_ways(data_dir, tmp_path) -> None:
+    """benchmarks/flip_test.py on the four AFLW2000-3D samples: both ways scored on the same
+    images, a LiteRT file timed both ways, and the table printed from the result."""
+    import json
+
+    from benchmarks.flip_test import main
+    from export.api import export_model
+
+    tflite = export_model("lprnet_128", "tflite", "fp32", tmp_path / "e", parity=False).path
+    out = tmp_path / "flip.json"
+    args = [str(tflite), "--aflw", str(data_dir / "samples" / "aflw2000"), "--runs", "3"]
+    assert main([*args, "--data-dir", str(data_dir), "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["models"].values()
+    plain, flip = row["plain"], row["flip"]
+    for way in (plain, flip):
+        assert way["nme_2d_sparse"]["count"] == 4 and way["nme_2d_sparse"]["mean"] is None
+        assert way["latency_1t"]["median_ms"] > 0
+    assert plain["nme_2d_sparse"]["bins"] != flip["nme_2d_sparse"]["bins"]

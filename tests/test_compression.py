@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from export import tflite
 from lprnet.compression import finetune, pqat, sparsity
 from lprnet.errors import LprnetError
 from lprnet.tfenv import tf
+from lprnet.training.distill import blend_teacher
 
 # isort: off
 import tf_keras as keras
@@ -177,11 +179,11 @@ def test_teacher_blend_is_the_weighted_target() -> None:
     y = tf.zeros((2, 4, 4, 3))
     teacher = keras.Sequential([keras.layers.Lambda(lambda t: t * 2.0 + 1.0)])
     ds = tf.data.Dataset.from_tensors((x, y))
-    assert finetune.blend_teacher(ds, teacher, 0.0) is ds
-    _, target = next(iter(finetune.blend_teacher(ds, teacher, 0.25)))
+    assert blend_teacher(ds, teacher, 0.0) is ds
+    _, target = next(iter(blend_teacher(ds, teacher, 0.25)))
     np.testing.assert_allclose(target.numpy(), 0.25 * (x.numpy() * 2.0 + 1.0), rtol=1e-6)
     with pytest.raises(LprnetError, match="teacher weight"):
-        finetune.blend_teacher(ds, teacher, 1.5)
+        blend_teacher(ds, teacher, 1.5)
 
 
 @pytest.mark.slow
@@ -234,6 +236,41 @@ def test_compress_end_to_end_and_resume(tmp_path) -> None:
         compress(CompressConfig(model=str(src), qat_init=str(qat_file)), tmp_path / "bad")
     with pytest.raises(LprnetError, match="wraps no layer"):
         load_qat(qat_file, tiny_model(transpose=False))
+
+
+def test_prune_ramp_sets_where_sparsity_reaches_its_target(tmp_path, monkeypatch) -> None:
+    """--prune-ramp: the polynomial decay ends at that fraction of the pruning steps; a run
+    folder written before the option existed resumes as the default ramp."""
+    from lprnet.compression.compress import RAMP, CompressConfig, compress
+
+    src = tmp_path / "tiny.keras"
+    tiny_model(transpose=False).save(src)
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(model, targets, begin, end):
+        seen.append((begin, end))
+        raise Stop
+
+    monkeypatch.setattr(sparsity, "prune", spy)
+    config = CompressConfig(model=str(src), prune_steps=40, ramp=0.25, calibration=8)
+    with pytest.raises(Stop):
+        compress(config, tmp_path / "ramp", progress=False)
+    assert seen == [(0, 10)]
+    with pytest.raises(LprnetError, match="--prune-ramp"):
+        compress(CompressConfig(model=str(src), ramp=0.0), tmp_path / "bad")
+    with pytest.raises(LprnetError, match="--teacher-flip"):  # no teacher blend to flip
+        compress(CompressConfig(model=str(src), teacher_flip=True), tmp_path / "bad")
+    old = tmp_path / "old"  # config.json of a run from before --prune-ramp
+    old.mkdir()
+    written = json.loads(json.dumps(asdict(CompressConfig(model=str(src), calibration=8))))
+    del written["ramp"]
+    (old / "config.json").write_text(json.dumps(written))
+    with pytest.raises(Stop):
+        compress(CompressConfig(model=str(src), calibration=8), old, progress=False)
+    assert seen[-1] == (0, int(RAMP * 1000))
 
 
 def test_calibration_never_draws_on_the_scored_split() -> None:

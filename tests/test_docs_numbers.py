@@ -66,3 +66,10 @@ def test_models_doc_rows_are_the_shipped_records() -> None:
             if x.startswith(f"| **`{name}`") or x.startswith(f"| `{name}` (")
         )
         assert line.endswith(_aflw_cells(e)), (name, line, _aflw_cells(e))
+
+
+def test_models_doc_flip_test_table_is_the_committed_measurement() -> None:
+    from benchmarks.flip_test import markdown
+
+    result = json.loads((ROOT / "docs" / "flip-test.json").read_text())
+    assert markdown(result) in (ROOT / "docs" / "models.md").read_text()

@@ -171,6 +171,24 @@ def test_photo_returns_faces_like_the_library(client, photo, model_file):
     np.testing.assert_allclose(
         [served[0]["pose"][k] for k in ("pitch", "yaw", "roll")], faces[0].pose, atol=0.006
     )
+    assert raw.json()["model"]["flip_test"] is False
+
+
+@pytest.mark.data
+def test_flip_test_server_answers_like_the_flip_test_library(model_file, photo):
+    c = Client(create_app(model_file, workers=1, queue=1, flip_test=True))
+    try:
+        (model,) = c.get("/v1/models").json()["models"]
+        response = c.post(content=photo, headers={"content-type": "image/jpeg"})
+    finally:
+        c.close()
+    assert model["flip_test"] is True and response.json()["model"]["flip_test"] is True
+    rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(photo, np.uint8), 1), cv2.COLOR_BGR2RGB)
+    flip = Reconstructor(model_file, flip_test=True).reconstruct(rgb)
+    plain = Reconstructor(model_file).reconstruct(rgb)
+    served = response.json()["faces"][0]["landmarks"]
+    np.testing.assert_allclose(served, flip[0].landmarks, atol=0.006)
+    assert np.abs(np.asarray(served) - plain[0].landmarks).max() > 0.01
 
 
 @pytest.mark.data

@@ -150,13 +150,17 @@ def test_pipeline_continues_only_a_qat_of_the_shipped_pruned_model(
     monkeypatch.setattr(shipped, "RESOURCES", tmp_path)
     (tmp_path / "lprnet_128.record.json").write_text(json.dumps({"sha256": float_sha}))
     record = tmp_path / "lprnet_128_pqat.record.json"
-    for pruned, sha, same in (
-        ("lprnet_128_pruned", float_sha, True),
-        ("lprnet_128_pruned", "0" * 64, False),  # QAT of a pruning of another float
-        (None, float_sha, False),  # pruned in its own run
+    pruned_record = tmp_path / "lprnet_128_pruned.record.json"
+    own_run = {"config": {"pruned": None}, "seconds": {"prune": 1.0}}
+    for pruned, sha, shipped_pruned_from, same in (
+        ("lprnet_128_pruned", float_sha, {}, True),
+        ("lprnet_128_pruned", "0" * 64, {}, False),  # QAT of a pruning of another float
+        (None, float_sha, {}, False),  # pruned in its own run, not the shipped pruned file
+        (None, float_sha, own_run, True),  # ... shipped from that run with it
+        (None, "0" * 64, own_run, False),
     ):
         config = {"pruned": pruned}
-        record.write_text(
-            json.dumps({"float_source": {"sha256": sha}, "compress": {"config": config}})
-        )
+        compress = own_run if shipped_pruned_from and pruned is None else {"config": config}
+        record.write_text(json.dumps({"float_source": {"sha256": sha}, "compress": compress}))
+        pruned_record.write_text(json.dumps({"compress": shipped_pruned_from}))
         assert _qat_of_shipped_pruned("lprnet_128_pqat", "lprnet_128_pruned") is same

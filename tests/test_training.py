@@ -115,6 +115,22 @@ def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> No
     assert record["steps"] == 2 and record["config"]["optimizer"] == "adamw"
     assert record["config"]["aug_border"] == 0.3
     assert record["init"] == {"name": str(tmp_path / "src.keras")}
+    # self-distillation from the starting model's flip test
+    teach = _slim_config(
+        shards128,
+        data_dir,
+        tmp_path / "teach",
+        steps_per_epoch=2,
+        init=str(tmp_path / "src.keras"),
+        teacher=str(tmp_path / "src.keras"),
+        distill=0.5,
+        teacher_flip=True,
+    )
+    record = train(teach, progress=False)
+    assert record["steps"] == 2 and record["config"]["teacher_flip"] is True
+    for bad in ({"distill": 0.5}, {"teacher": "lprnet_128"}, {"teacher_flip": True}):
+        with pytest.raises(LprnetError, match="--teacher"):
+            train(_slim_config(shards128, data_dir, tmp_path / "bad", **bad), progress=False)
 
 
 def test_a_chain_of_fine_tunes_keeps_every_stage_history(tmp_path, monkeypatch) -> None:

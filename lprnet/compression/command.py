@@ -34,6 +34,8 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         landmark_weight=args.landmark_weight,
         distill=args.distill,
         allocation=args.allocation,
+        ramp=args.prune_ramp,
+        teacher_flip=args.teacher_flip,
     )
     report = compress(config, args.out, aflw_dir=args.aflw, data_dir=args.data_dir)
     print(format_report(report))
@@ -48,6 +50,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``compress`` verb (see :mod:`lprnet.compression.compress`)."""
     from lprnet.cli import add_photometric_args
+    from lprnet.compression.compress import RAMP
 
     p = subparsers.add_parser(
         "compress",
@@ -66,6 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "strongest filters, fine-tuned --prune-steps (with --sparsity 0)",
     )
     p.add_argument("--prune-steps", type=int, default=1000)
+    p.add_argument(
+        "--prune-ramp",
+        type=float,
+        default=RAMP,
+        help="fraction of --prune-steps over which sparsity grows to its target; the rest "
+        f"fine-tune at it (default {RAMP})",
+    )
     p.add_argument("--qat-steps", type=int, default=500)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4, help="pruning fine-tune learning rate")
@@ -117,6 +127,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="W",
         help="with --data: blend the float teacher's prediction into the target, "
         "(1 - W) * label + W * teacher (default 0: labels only)",
+    )
+    p.add_argument(
+        "--teacher-flip",
+        action="store_true",
+        help="with --distill: the teacher is the float model's flip test (the crop and its "
+        "mirror image averaged), not one run of it",
     )
     p.add_argument(
         "--allocation",

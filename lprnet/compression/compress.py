@@ -31,7 +31,7 @@ import numpy as np
 from lprnet.errors import LprnetError
 from lprnet.fileio import write_json
 
-#: Fraction of the pruning steps over which sparsity ramps from 0 to the target.
+#: Default fraction of the pruning steps over which sparsity ramps from 0 to the target.
 RAMP = 0.7
 #: Calibration crops the sensitivity scan of ``--allocation sensitivity`` runs on.
 SENSITIVITY_CROPS = 128
@@ -51,6 +51,9 @@ class CompressConfig:
         Target fraction of zero weights in the pruned layers.
     prune_steps, qat_steps : int
         Fine-tuning batches of each stage.
+    ramp : float
+        Fraction of ``prune_steps`` over which sparsity grows from 0 to its target (tfmot's
+        polynomial decay); the rest of the steps fine-tune at the target sparsity.
     data : list of [path, weight]
         Training shard folders; empty -> distillation on the embedded set's calibration split.
     calibration : int
@@ -74,6 +77,10 @@ class CompressConfig:
         ``(1 - distill) * label + distill * teacher(x)`` (for a squared-error loss the same as
         weighting the two errors: the student is pulled toward the model its drift is measured
         against as well as toward the labels). 0: the labels only.
+    teacher_flip : bool
+        The teacher is the float model's flip test (the crop and its mirror image averaged,
+        :func:`lprnet.training.distill.flip_averaged`) instead of one run of it; drift is still
+        measured against one run of the float.
     qat_init : str or None
         A QAT checkpoint of ``pruned`` (a tfmot ``.h5`` from an earlier run, or a shipped
         name such as ``lprnet_128_pqat``) to continue the sparsity-preserving QAT from, with
@@ -113,6 +120,8 @@ class CompressConfig:
     landmark_weight: float = 16.0
     distill: float = 0.0
     allocation: str = "uniform"
+    ramp: float = RAMP
+    teacher_flip: bool = False
 
     def augment_config(self):
         from lprnet.data.augment import AugmentConfig
@@ -131,7 +140,8 @@ def _training_signal(config: CompressConfig) -> str:
     if not config.data:
         return "distillation on the embedded set"
     if config.distill:
-        return f"shards, target {1 - config.distill:g} label + {config.distill:g} float teacher"
+        teacher = "float teacher's flip test" if config.teacher_flip else "float teacher"
+        return f"shards, target {1 - config.distill:g} label + {config.distill:g} {teacher}"
     return "shards"
 
 
@@ -216,6 +226,7 @@ def compress(
     from lprnet.geometry.uv_tables import uv_tables
     from lprnet.quiet import quiet
     from lprnet.shipped import resolve_model
+    from lprnet.training.distill import blend_teacher, flip_averaged
     from lprnet.training.loss import landmark_weighted_mask
     from lprnet.training.trainer import save_model_atomic
 
@@ -233,6 +244,8 @@ def compress(
         raise LprnetError(f"--qat-init {config.qat_init}: no such file (or a shipped name)")
     if not 0.0 <= config.distill <= 1.0:
         raise LprnetError(f"--distill must be in [0, 1], got {config.distill}")
+    if config.teacher_flip and not (config.distill > 0 and config.data):
+        raise LprnetError("--teacher-flip needs --distill > 0 and --data (a teacher to blend)")
     if config.allocation not in ("uniform", "sensitivity"):
         raise LprnetError(f"--allocation must be uniform or sensitivity, got {config.allocation}")
     if config.allocation == "sensitivity" and config.sparsity > allocation.LEVELS[-1]:
@@ -242,6 +255,8 @@ def compress(
         )
     if not 0.0 <= config.sparsity < 1.0:
         raise LprnetError(f"--sparsity must be in [0, 1), got {config.sparsity}")
+    if not 0.0 < config.ramp <= 1.0:
+        raise LprnetError(f"--prune-ramp must be in (0, 1], got {config.ramp}")
     if not 0.0 < config.width <= 1.0:
         raise LprnetError(f"--width must be in (0, 1], got {config.width}")
     if config.width < 1 and config.sparsity > 0:
@@ -277,7 +292,8 @@ def compress(
                 config.seed + seed_offset,
                 augment,
             )
-            return finetune.blend_teacher(ds, teacher, config.distill)
+            guide = flip_averaged(teacher) if config.teacher_flip else teacher
+            return blend_teacher(ds, guide, config.distill)
         images = load_embedded_set().images(n, split="calibration")
         return finetune.distillation_dataset(
             images, teacher, config.batch_size, config.seed + seed_offset, augment
@@ -320,7 +336,7 @@ def compress(
         t0 = time.perf_counter()
         student = load_float()
         targets = layer_targets(config, out, student, calib, weight_mask, progress)
-        wrapped = sparsity.prune(student, targets, 0, int(RAMP * config.prune_steps))
+        wrapped = sparsity.prune(student, targets, 0, int(config.ramp * config.prune_steps))
         finetune.fit(
             wrapped,
             dataset(0),

@@ -45,26 +45,6 @@ def shard_dataset(
     )
 
 
-def blend_teacher(dataset: tf.data.Dataset, teacher: keras.Model, weight: float) -> tf.data.Dataset:
-    """``(x, (1 - weight) * y + weight * teacher(x))``: labels pulled toward the float teacher.
-
-    For a squared-error loss, training on the blend is training on ``(1 - weight)`` times the
-    error to the labels plus ``weight`` times the error to the teacher (the two differ by a
-    constant). ``weight`` 0 returns ``dataset`` unchanged.
-    """
-    if not 0.0 <= weight <= 1.0:
-        raise LprnetError(f"teacher weight must be in [0, 1], got {weight}")
-    if weight == 0.0:
-        return dataset
-    w = tf.constant(weight, tf.float32)
-
-    @tf.autograph.experimental.do_not_convert
-    def blend(x, y):
-        return x, (1.0 - w) * y + w * teacher(x, training=False)
-
-    return dataset.map(blend).prefetch(tf.data.AUTOTUNE)
-
-
 def shard_images(
     sources: SourceSpec | Sequence[SourceSpec], size: int, count: int, seed: int = 0
 ) -> np.ndarray:

@@ -138,3 +138,27 @@ def head_pose(posmap: np.ndarray, layout: UVLayout) -> np.ndarray:
     """
     _, rot, _ = similarity_fit(layout.canonical_points, face_points(posmap, layout))
     return np.degrees(matrix_to_angles(FLIP_Y @ rot @ FLIP_Y))
+
+
+def mirror_posmap(posmap: np.ndarray, width: float) -> np.ndarray:
+    """The posmap of the horizontally mirrored crop, from the posmap of the crop.
+
+    UV columns reversed (the UV layout is mirror-symmetric: column ``u`` of the left half of
+    the face is column ``n - 1 - u`` of the right half) and ``x -> width - x``; y and z stay.
+    The same map as the training augmentation's mirror (:func:`lprnet.data.augment.mirror`).
+
+    Parameters
+    ----------
+    posmap : (..., n, n, 3) array
+        UV position maps, x of a crop whose pixel centres run ``0 .. width`` (crop pixels:
+        ``width = n - 1``; a network's normalised output: ``(n - 1) / (n * 1.1)``).
+    width : float
+        The mirror axis is ``x = width / 2``.
+
+    Returns
+    -------
+    (..., n, n, 3) array, the dtype of ``posmap``
+    """
+    out = np.array(posmap[..., ::-1, :], copy=True)
+    out[..., 0] = width - out[..., 0]
+    return out

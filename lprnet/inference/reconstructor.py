@@ -27,6 +27,7 @@ from lprnet.geometry import posmap as pm
 from lprnet.geometry.uv_tables import UVTables, uv_tables
 from lprnet.inference.backends import PosmapModel, load_model
 from lprnet.inference.detect import FaceDetector, make_detector
+from lprnet.inference.flip_test import FlipTest
 from lprnet.io_contract import POSMAP_SCALE
 
 TIMING_KEYS = ("detect", "crop", "model", "post")
@@ -142,6 +143,9 @@ class Reconstructor:
         without packaged UV tables.
     threads : int, optional
         CPU threads of the LiteRT / ONNX runtimes (model and BlazeFace).
+    flip_test : bool
+        Also run the network on each crop's mirror image and average the two posmaps
+        (:class:`lprnet.inference.flip_test.FlipTest`): more accurate, twice the model time.
     """
 
     def __init__(
@@ -150,10 +154,13 @@ class Reconstructor:
         detector: str | FaceDetector = "auto",
         data_dir: str | os.PathLike | None = None,
         threads: int | None = None,
+        flip_test: bool = False,
     ):
         self.model: PosmapModel = (
             load_model(model, threads) if isinstance(model, str | os.PathLike) else model
         )
+        if flip_test:
+            self.model = FlipTest(self.model)
         self.detector: FaceDetector = (
             make_detector(detector, threads) if isinstance(detector, str) else detector
         )

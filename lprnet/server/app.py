@@ -168,6 +168,7 @@ def create_app(
     detector: str = "auto",
     data_dir: str | os.PathLike | None = None,
     engine_factory: Callable[[], Engine] | None = None,
+    flip_test: bool = False,
 ) -> FastAPI:
     """Build the application and start its workers (each loads the model now).
 
@@ -191,6 +192,9 @@ def create_app(
     engine_factory : callable, optional
         Builds each worker's engine instead of a :class:`Reconstructor` (tests); ``model``
         then only names the file whose metadata ``/v1/models`` reports.
+    flip_test : bool
+        Each crop's posmap averaged with its mirror image's (twice the model time); reported
+        as ``flip_test`` in ``/v1/models`` and every response's model.
 
     Raises
     ------
@@ -205,12 +209,14 @@ def create_app(
         path = model_path(model)
 
         def engine_factory() -> Engine:
-            return Reconstructor(path, detector=detector, data_dir=data_dir, threads=threads)
+            return Reconstructor(
+                path, detector=detector, data_dir=data_dir, threads=threads, flip_test=flip_test
+            )
 
     elif model is not None:
         path = Path(model)
     pool: WorkerPool[Engine] = WorkerPool(engine_factory, workers, queue)
-    info = describe_model(pool.states[0].model, path)
+    info = {**describe_model(pool.states[0].model, path), "flip_test": flip_test}
     model_ref = schemas.ModelRef(**{k: info[k] for k in schemas.ModelRef.model_fields})
 
     @contextlib.asynccontextmanager

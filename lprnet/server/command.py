@@ -40,6 +40,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         limits=limits,
         detector=args.detector,
         data_dir=args.data_dir,
+        flip_test=args.flip_test,
     )
     info = app.state.model_info
     print(
@@ -86,6 +87,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--queue", type=int, default=16, help="requests waiting for a worker before 503s"
     )
     p.add_argument("--threads", type=int, default=1, help="CPU threads per worker's runtime")
+    p.add_argument(
+        "--flip-test",
+        action="store_true",
+        help="average each crop's posmap with its mirror image's: more accurate, twice the "
+        "model time",
+    )
     p.add_argument(
         "--max-bytes", type=int, default=defaults.max_bytes, help="largest upload, bytes"
     )

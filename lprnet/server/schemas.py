@@ -74,6 +74,9 @@ class ModelRef(BaseModel):
     format: str = Field(description="keras, tflite or onnx")
     precision: str = Field(description="fp32, fp16, int8, ...")
     resolution: int = Field(description="crop / UV map side, pixels")
+    flip_test: bool = Field(
+        False, description="each crop's posmap averaged with its mirror image's (two runs)"
+    )
 
 
 class ReconstructResponse(BaseModel):

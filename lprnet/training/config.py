@@ -33,6 +33,13 @@ class TrainConfig:
         AdamW uses the decoupled ``weight_decay``.
     init : str, optional
         Start from the weights of this model file or shipped model (fine-tuning).
+    teacher : str, optional
+        A model file or shipped model whose prediction is blended into the target:
+        ``(1 - distill) * label + distill * teacher(x)`` (:mod:`lprnet.training.distill`).
+    distill : float
+        The teacher's weight in the target, in [0, 1] (0: the labels only).
+    teacher_flip : bool
+        The teacher is the model's flip test (the crop and its mirror image averaged).
     flip_prob : float
         Probability of mirroring a training example (:class:`lprnet.data.augment.AugmentConfig`).
     landmark_weight : float
@@ -68,6 +75,9 @@ class TrainConfig:
     optimizer: str = "adam"
     weight_decay: float = 1e-4
     init: str | None = None
+    teacher: str | None = None
+    distill: float = 0.0
+    teacher_flip: bool = False
     jit_compile: bool = False
     flip_prob: float = 0.0
     landmark_weight: float = 16.0

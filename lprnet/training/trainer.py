@@ -104,6 +104,20 @@ def load_initial_weights(model, init: str) -> None:
         raise LprnetError(f"--init {path}: no layer of the model found in it (other design?)")
 
 
+def _teacher(config: TrainConfig):
+    """The frozen teacher of ``config.teacher`` (its flip test with ``teacher_flip``)."""
+    from lprnet.shipped import resolve_model
+    from lprnet.training.distill import flip_averaged
+
+    path = resolve_model(config.teacher)
+    try:
+        teacher = keras.models.load_model(path, compile=False)
+    except Exception as exc:
+        raise LprnetError(f"--teacher {config.teacher}: not a tf_keras model file ({exc})") from exc
+    teacher.trainable = False
+    return flip_averaged(teacher) if config.teacher_flip else teacher
+
+
 def save_model_atomic(model, path: Path, **kwargs) -> None:
     """``model.save(**kwargs)`` to a temporary name, then rename over ``path``."""
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
@@ -162,12 +176,17 @@ def train(
     from lprnet.geometry.bfm import load_face_model
     from lprnet.geometry.uv import uv_layout
     from lprnet.models.registry import build_model, summary
+    from lprnet.training.distill import blend_teacher
     from lprnet.training.loss import landmark_weighted_mask, weighted_posmap_loss
     from lprnet.training.strategy import is_chief, make_strategy
     from lprnet.training.validation import Validator
 
     if not config.train:
         raise LprnetError("no training data: give --data SHARDS[:WEIGHT] at least once")
+    if (config.distill > 0) != (config.teacher is not None) or not 0 <= config.distill <= 1:
+        raise LprnetError("--teacher and --distill W (0 < W <= 1) go together")
+    if config.teacher_flip and not config.teacher:
+        raise LprnetError("--teacher-flip needs --teacher")
     out = Path(config.out)
     _check_config(out, config, resume)
     chief = is_chief()
@@ -230,6 +249,8 @@ def train(
         repeat=True,
         skip=step * config.batch_size,
     )
+    if config.distill:
+        dataset = blend_teacher(dataset, _teacher(config), config.distill)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     validator = Validator(config, face_model, size)
     writer = tf.summary.create_file_writer(str(out / "tensorboard")) if chief else None
