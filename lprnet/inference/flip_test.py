@@ -1,8 +1,9 @@
 """Flip test: run a posmap network on a crop and on its mirror image and average the two.
 
 The mirror's posmap, mirrored back (:func:`lprnet.geometry.posmap.mirror_posmap`), is a second
-estimate of the same face from the network that training augmented with mirrors; their mean
-halves whatever is not left-right consistent in the network's error. Twice the model time.
+estimate of the same face from the network that training augmented with mirrors; where the
+two estimates' errors differ, their mean cancels part of them (measured on AFLW2000-3D in
+docs/models.md). Twice the model time.
 """
 
 from __future__ import annotations
