@@ -384,13 +384,19 @@ def black_border(image, seed, config: AugmentConfig):
     return tf.where(apply & ~keep, tf.zeros_like(image), image)
 
 
+def mirror_posmap(posmap, width):
+    """TensorFlow's :func:`lprnet.geometry.posmap.mirror_posmap`: the (..., n, n, 3) posmap
+    of the mirrored crop, UV columns reversed and ``x -> width - x``."""
+    posmap = tf.reverse(tf.convert_to_tensor(posmap, tf.float32), [-2])
+    return tf.concat([width - posmap[..., :1], posmap[..., 1:]], axis=-1)
+
+
 def mirror(image, posmap):
     """The horizontally mirrored example: image columns reversed, posmap columns reversed with
     x -> n - 1 - x (all-zero pixels stay zero). Exact for a mirror-symmetric UV layout."""
-    size = image.shape[1]
-    posmap = tf.convert_to_tensor(posmap, tf.float32)[:, ::-1]
-    valid = tf.reduce_any(posmap != 0, axis=-1, keepdims=True)
-    flipped = tf.concat([(size - 1) - posmap[..., :1], posmap[..., 1:]], axis=-1)
+    posmap = tf.convert_to_tensor(posmap, tf.float32)
+    valid = tf.reverse(tf.reduce_any(posmap != 0, axis=-1, keepdims=True), [-2])
+    flipped = mirror_posmap(posmap, image.shape[1] - 1)
     return image[:, ::-1], tf.where(valid, flipped, tf.zeros_like(flipped))
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from lprnet.geometry.posmap import mirror_posmap
 from lprnet.inference.backends import PosmapModel
-from lprnet.io_contract import POSMAP_SCALE
+from lprnet.io_contract import output_width
 
 
 class FlipTest:
@@ -33,8 +33,7 @@ class FlipTest:
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(B, n, n, 3) crops in [0, 1] -> (B, n, n, 3) normalised posmaps (as the model's)."""
-        n = self.resolution
         direct = np.asarray(self.model.predict(batch), np.float32)
         mirrored = np.asarray(self.model.predict(np.ascontiguousarray(batch[:, :, ::-1])))
-        back = mirror_posmap(mirrored.astype(np.float32), (n - 1) / (n * POSMAP_SCALE))
+        back = mirror_posmap(mirrored.astype(np.float32), output_width(self.resolution))
         return 0.5 * (direct + back)

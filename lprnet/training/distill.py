@@ -8,8 +8,9 @@ the crop and its mirror image averaged, more accurate than one run of the same w
 
 from __future__ import annotations
 
+from lprnet.data.augment import mirror_posmap
 from lprnet.errors import LprnetError
-from lprnet.io_contract import POSMAP_SCALE
+from lprnet.io_contract import output_width
 from lprnet.tfenv import tf
 
 # isort: off
@@ -41,22 +42,19 @@ def blend_teacher(dataset: tf.data.Dataset, teacher: keras.Model, weight: float)
 def flip_averaged(model: keras.Model) -> keras.Model:
     """``model``'s flip test as one Keras model (its weights shared, not copied).
 
-    ``0.5 * (model(x) + mirror(model(mirror(x))))`` with the posmap mirror of
-    :func:`lprnet.geometry.posmap.mirror_posmap` on the normalised output (UV columns
-    reversed, ``x -> (n - 1) / (n * 1.1) - x``); the same numbers as
+    ``0.5 * (model(x) + mirror(model(mirror(x))))`` with the training augmentation's posmap
+    mirror (:func:`lprnet.data.augment.mirror_posmap`) on the normalised output (UV columns
+    reversed, ``x -> output_width(n) - x``); the same numbers as
     :class:`lprnet.inference.flip_test.FlipTest` around the model.
     """
-    n = int(model.input_shape[1])
-    width = (n - 1) / (n * POSMAP_SCALE)
+    width = output_width(int(model.input_shape[1]))
     image = keras.Input(model.input_shape[1:], name="image")
     direct = model(image, training=False)
     mirrored = model(keras.layers.Lambda(lambda x: tf.reverse(x, [2]), name="mirror")(image))
 
     def average(pair):
         a, b = pair
-        b = tf.reverse(b, [2])
-        b = tf.concat([width - b[..., :1], b[..., 1:]], axis=-1)
-        return 0.5 * (a + b)
+        return 0.5 * (a + mirror_posmap(b, width))
 
     out = keras.layers.Lambda(average, name="flip_average")([direct, mirrored])
     return keras.Model(image, out, name=f"{model.name}_flip")
