@@ -46,13 +46,15 @@ def plot(records: dict[str, tuple[dict, int]], out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
+    cmap = plt.get_cmap("tab20" if len(records) > 10 else "tab10")
     for k, (name, (record, start)) in enumerate(records.items()):
         c = curve(record, start)
-        color = f"C{k}"
-        ax.plot(c["samples"], c["aflw"], "o-", color=color, label=f"{name}: AFLW2000-3D")
-        ax.plot(c["samples"], c["val"], "s--", color=color, alpha=0.6, label=f"{name}: val")
+        color = cmap(k % cmap.N)
+        ax.plot(c["samples"], c["aflw"], "o-", ms=4, color=color, label=name)
+        ax.plot(c["samples"], c["val"], "s--", ms=4, color=color, alpha=0.6)
     ax.set_xlabel("training samples seen")
     ax.set_ylabel("68-point 2D NME (%)")
+    ax.set_title("circles: AFLW2000-3D, squares: validation", fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves
     fig.tight_layout()
