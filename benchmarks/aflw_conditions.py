@@ -11,8 +11,11 @@ per-image 68-point 2D NME by yaw bin into crops with a black border (more than
 ``BLACK_SHARE`` of the 128 px crop's pixels at most ``BLACK_LEVEL``) or not, and grey or colour
 images. Part 2 is the causal check on faces the network never trained on: the validation views
 scored clean, then with black strips along their sides, grey, and a higher contrast (the
-training augmentation's own functions, fixed seeds). Diagnostic only: the protocol number stays
-the mean of the yaw-bin means.
+training augmentation's own functions, fixed seeds), and with the photo-quality faults the
+training set has no augmentation for (sensor noise, JPEG, blur, low resolution). Part 3 compares
+the high-frequency level of the crops (Immerkaer's noise estimate, which texture raises too):
+AFLW2000-3D's protocol crops against the validation views; part 1 also splits by it. Diagnostic
+only: the protocol number stays the mean of the yaw-bin means.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ BLACK_LEVEL = 2
 BLACK_SHARE = 0.05
 #: An image is grey when its channels differ by less than this on average (uint8 levels).
 GRAY_LEVEL = 1.0
+#: A crop is "noisy" when its Immerkaer noise estimate exceeds this (uint8 grey levels).
+NOISE_LEVEL = 3.0
 
 
 def black_share(crop: np.ndarray) -> float:
@@ -52,6 +57,30 @@ def is_gray(image: np.ndarray) -> bool:
     img = image.astype(np.int16)
     diff = np.abs(img[..., 0] - img[..., 1]).mean() + np.abs(img[..., 1] - img[..., 2]).mean()
     return bool(diff < GRAY_LEVEL)
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Immerkaer's (1996) fast noise estimate: the mean absolute response to the difference of
+    two Laplacians, scaled to the standard deviation of white Gaussian noise.
+
+    Parameters
+    ----------
+    gray : (H, W) grey levels (any dtype; uint8 scale)
+
+    Returns
+    -------
+    float, grey levels (texture adds to it: a high-frequency level, not only noise)
+    """
+    import cv2
+
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = np.abs(cv2.filter2D(np.asarray(gray, np.float32), -1, k))[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2) * r.mean() / 6)
+
+
+def _gray(images: np.ndarray) -> np.ndarray:
+    """(..., 3) RGB -> (...) luma, same scale."""
+    return np.asarray(images, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def split_by_condition(yaws, nme, flags) -> dict[str, list[dict[str, float | int | None]]]:
@@ -81,9 +110,9 @@ def split_by_condition(yaws, nme, flags) -> dict[str, list[dict[str, float | int
     return out
 
 
-def crop_conditions(faces) -> dict[str, tuple[bool, bool]]:
-    """``name -> (black border, grey)`` of each face's protocol crop (128 px, black outside the
-    image, as the predictors crop it); the same for every model, so computed once."""
+def crop_conditions(faces) -> dict[str, tuple[bool, bool, float]]:
+    """``name -> (black border, grey, noise sigma)`` of each face's protocol crop (128 px, black
+    outside the image, as the predictors crop it); the same for every model, so computed once."""
     from lprnet.geometry import crop
 
     out = {}
@@ -91,7 +120,7 @@ def crop_conditions(faces) -> dict[str, tuple[bool, bool]]:
         image = face.image()
         center, size = crop.box_from_landmarks(face.gt_landmarks)
         c = crop.warp_image(image, crop.crop_matrix(center, size, 128), 128)
-        out[face.name] = (black_share(c) > BLACK_SHARE, is_gray(image))
+        out[face.name] = (black_share(c) > BLACK_SHARE, is_gray(image), noise_sigma(_gray(c)))
     return out
 
 
@@ -105,11 +134,12 @@ def aflw_split(model_name: str, faces, conditions, data_dir: str) -> dict:
     rows = rows["per_image"]
     yaws = [r["yaw"] for r in rows]
     nme = [r["nme_2d_sparse"] for r in rows]
-    black, gray = zip(*(conditions[r["name"]] for r in rows), strict=True)
+    black, gray, sigma = zip(*(conditions[r["name"]] for r in rows), strict=True)
     return {
         "images": len(nme),
         "black_border": split_by_condition(yaws, nme, black),
         "gray": split_by_condition(yaws, nme, gray),
+        "noisy": split_by_condition(yaws, nme, np.array(sigma) > NOISE_LEVEL),
     }
 
 
@@ -129,6 +159,45 @@ def perturbations() -> dict:
         "contrast x1.6": replace(none, contrast=(1.6, 1.6)),
         "grey, contrast x1.6": replace(none, gray_prob=1.0, contrast=(1.6, 1.6)),
     }
+
+
+def degradations() -> dict:
+    """Photo-quality faults: name -> f((n, n, 3) float image in [0, 1], rng) -> same."""
+    import cv2
+
+    def noise(sd):
+        return lambda x, rng: np.clip(x + rng.normal(0.0, sd, x.shape), 0.0, 1.0)
+
+    def jpeg(quality):
+        def f(x, rng):
+            u8 = np.ascontiguousarray((x * 255.0 + 0.5).astype(np.uint8)[..., ::-1])
+            ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+
+        return f
+
+    def low_res(side):
+        def f(x, rng):
+            n = x.shape[0]
+            small = cv2.resize(x, (side, side), interpolation=cv2.INTER_AREA)
+            return cv2.resize(small, (n, n), interpolation=cv2.INTER_LINEAR)
+
+        return f
+
+    return {
+        "noise sd 0.02": noise(0.02),
+        "noise sd 0.04": noise(0.04),
+        "JPEG q50": jpeg(50),
+        "JPEG q20": jpeg(20),
+        "blur sigma 1.5 px": lambda x, rng: cv2.GaussianBlur(x, (0, 0), 1.5),
+        "low res 32 px": low_res(32),
+    }
+
+
+def degraded(images: np.ndarray, fault, seed: int = 0) -> np.ndarray:
+    """Apply one of :func:`degradations` to (B, n, n, 3) float images (seeded)."""
+    rng = np.random.default_rng(seed)
+    return np.stack([fault(x, rng) for x in images]).astype(np.float32)
 
 
 def perturbed(images: np.ndarray, config, seed: int = 0) -> np.ndarray:
@@ -167,17 +236,32 @@ def main(argv: list[str] | None = None) -> None:
     root = data_dir(args.data_dir)
     faces = aflw2000_benchmark(args.aflw or root / "AFLW2000", root)
     bins = ", ".join(YAW_BINS)
-    result: dict = {"black_level": BLACK_LEVEL, "black_share": BLACK_SHARE, "models": {}}
+    result: dict = {
+        "black_level": BLACK_LEVEL,
+        "black_share": BLACK_SHARE,
+        "noise_level": NOISE_LEVEL,
+        "models": {},
+    }
     conditions = crop_conditions(faces)
     validator, views = None, {}
     if args.val:
         cfg = TrainConfig(val=list(args.val), val_examples=args.val_examples)
         validator = Validator(cfg, load_face_model(str(root)), 128)
         views = {cond: perturbed(validator.images, c) for cond, c in perturbations().items()}
+        views |= {cond: degraded(validator.images, f) for cond, f in degradations().items()}
+        q = (25, 50, 75)
+        result["noise_sigma_p25_50_75"] = {
+            "aflw2000": [float(v) for v in np.percentile([c[2] for c in conditions.values()], q)],
+            "validation": [
+                float(v)
+                for v in np.percentile([noise_sigma(_gray(x * 255.0)) for x in views["clean"]], q)
+            ],
+        }
+        print("noise sigma (grey levels) p25 / 50 / 75:", result["noise_sigma_p25_50_75"])
     for name in args.models:
         res = {"aflw2000": aflw_split(name, faces, conditions, str(root))}
         print(f"{name}: AFLW2000-3D 68-point 2D NME % by yaw bin ({bins})")
-        for cond in ("black_border", "gray"):
+        for cond in ("black_border", "gray", "noisy"):
             split = res["aflw2000"][cond]
             for key in ("with", "without"):
                 cells = " / ".join(

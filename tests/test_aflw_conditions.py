@@ -6,7 +6,10 @@ import numpy as np
 
 from benchmarks.aflw_conditions import (
     black_share,
+    degradations,
+    degraded,
     is_gray,
+    noise_sigma,
     perturbations,
     perturbed,
     split_by_condition,
@@ -47,3 +50,31 @@ def test_perturbations_are_what_they_say() -> None:
     np.testing.assert_array_equal(border[~black], images[~black])
     # deterministic
     np.testing.assert_array_equal(perturbed(images, conds["black border (p=1)"]), border)
+
+
+def test_noise_sigma_reads_white_noise_and_ignores_ramps() -> None:
+    rng = np.random.default_rng(0)
+    ramp = np.add.outer(np.arange(128.0), 0.5 * np.arange(128.0))  # a plane: no second derivative
+    assert noise_sigma(ramp) < 1e-3
+    for sd in (2.0, 5.0):
+        assert abs(noise_sigma(ramp + rng.normal(0.0, sd, ramp.shape)) - sd) < 0.05 * sd
+
+
+def test_degradations_are_what_they_say() -> None:
+    rng = np.random.default_rng(1)
+    smooth = np.linspace(0.2, 0.8, 64, dtype=np.float32)
+    images = np.repeat(np.add.outer(smooth, smooth)[None, ..., None] / 2, 3, axis=-1)
+    images = np.concatenate([images, (0.3 + 0.4 * rng.random((1, 64, 64, 3))).astype(np.float32)])
+    faults = degradations()
+    for name, fault in faults.items():
+        out = degraded(images, fault)
+        assert out.shape == images.shape and out.dtype == np.float32, name
+        assert 0.0 <= out.min() and out.max() <= 1.0, name
+        np.testing.assert_array_equal(degraded(images, fault), out)  # seeded
+    noisy = degraded(images, faults["noise sd 0.04"])
+    assert abs(noise_sigma(255 * noisy[0, ..., 0]) - 255 * 0.04) < 1.0
+    # blur and low resolution take detail out of the random image; JPEG changes it
+    for name in ("blur sigma 1.5 px", "low res 32 px"):
+        out = degraded(images, faults[name])
+        assert noise_sigma(255 * out[1, ..., 0]) < 0.5 * noise_sigma(255 * images[1, ..., 0])
+    assert not np.allclose(degraded(images, faults["JPEG q20"])[1], images[1], atol=1e-3)
