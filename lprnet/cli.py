@@ -18,7 +18,8 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 
 
 def add_photometric_args(p: argparse.ArgumentParser) -> None:
-    """The augmentation's contrast, grey and black-border options (train and compress)."""
+    """The augmentation's contrast, grey, black-border and photo-fault options (train and
+    compress)."""
     p.add_argument(
         "--aug-contrast",
         type=float,
@@ -33,6 +34,27 @@ def add_photometric_args(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.0,
         help="probability of black strips along the crop's sides (crops past a photo's edge)",
+    )
+    p.add_argument(
+        "--aug-blur",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="half the images blurred, Gaussian sigma up to SIGMA crop pixels (0: off)",
+    )
+    p.add_argument(
+        "--aug-noise",
+        type=float,
+        default=0.0,
+        metavar="SD",
+        help="half the images with Gaussian noise, sd up to SD of the [0, 1] range (0: off)",
+    )
+    p.add_argument(
+        "--aug-jpeg",
+        type=int,
+        default=100,
+        metavar="QUALITY",
+        help="half the images JPEG-compressed at a quality from QUALITY to 100 (100: off)",
     )
 
 
@@ -275,6 +297,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         aug_contrast=tuple(args.aug_contrast),
         aug_gray=args.aug_gray,
         aug_border=args.aug_border,
+        aug_blur=args.aug_blur,
+        aug_noise=args.aug_noise,
+        aug_jpeg=args.aug_jpeg,
         val_examples=args.val_examples,
         seed=args.seed,
         augment=not args.no_augment,

@@ -111,6 +111,9 @@ TRAINING_KEYS = (
     "aug_contrast",
     "aug_gray",
     "aug_border",
+    "aug_blur",
+    "aug_noise",
+    "aug_jpeg",
     "teacher",
     "distill",
     "teacher_flip",
@@ -151,6 +154,20 @@ def init_history(init: str | None) -> dict | None:
             "init": run_init(prev),
         }
     return {"name": str(init)}
+
+
+def model_identity(model: str) -> dict:
+    """A model argument as it is when a run starts: its name and the sha256 of its file (a
+    shipped name's as its record states it), since a shipped name may be re-shipped later."""
+    import hashlib
+    import json
+
+    record = RESOURCES / f"{model}.record.json"
+    if model in SHIPPED and record.is_file():
+        return {"name": model, "sha256": json.loads(record.read_text()).get("sha256")}
+    path = Path(model)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return {"name": str(model), "sha256": sha}
 
 
 def run_init(record: dict) -> dict | None:
@@ -244,6 +261,7 @@ def ship(
             "lr": record["config"]["lr"],
             "lr_halve_every_epochs": record["config"]["lr_halve_every"],
             **{k: record["config"][k] for k in TRAINING_KEYS if k in record["config"]},
+            **({"teacher": record["teacher"]} if "teacher" in record else {}),
             "init": run_init(record),
             "augment": record["config"]["augment"],
             "seconds": round(record.get("train_seconds", 0.0)),

@@ -333,3 +333,50 @@ def test_new_parts_keep_the_other_draws() -> None:
         mean = (img @ weights).mean()
         expected = np.clip((img - mean) * 1.5 + mean, 0, 1) @ weights
         np.testing.assert_allclose(img2[..., 0], expected, atol=1e-5)
+
+
+def _high_freq(x: np.ndarray) -> float:
+    """Mean |Laplacian| of the first channel: what noise raises and blur lowers."""
+    c = x[..., 0]
+    return float(
+        np.abs(4 * c[1:-1, 1:-1] - c[:-2, 1:-1] - c[2:, 1:-1] - c[1:-1, :-2] - c[1:-1, 2:]).mean()
+    )
+
+
+def test_photo_faults_blur_noise_and_jpeg() -> None:
+    """Each fault hits about half the images, does what it says, and leaves the posmap and the
+    other draws alone; off (the defaults) it changes nothing."""
+    from lprnet.data.augment import QUALITY_PROB, photo_faults
+
+    rng = np.random.default_rng(4)
+    image = (0.3 + 0.4 * rng.random((N, N, 3))).astype(np.float32)
+    _, posmap = _grid()
+    seed = tf.constant([9, 0], tf.int64)
+    np.testing.assert_array_equal(photo_faults(tf.constant(image), seed, PLAIN).numpy(), image)
+    base = _high_freq(image)
+    for name, config, check in (
+        ("blur", dataclasses.replace(PLAIN, blur_sigma=2.0), lambda o: _high_freq(o) < base),
+        ("noise", dataclasses.replace(PLAIN, noise_sd=0.2), lambda o: _high_freq(o) > base),
+        ("jpeg", dataclasses.replace(PLAIN, jpeg_quality=5), lambda o: _high_freq(o) < base),
+    ):
+        hit = 0
+        for k in range(40):
+            out, out_posmap = _run(image, posmap, [10, k], config)
+            np.testing.assert_array_equal(out_posmap, posmap)
+            assert out.shape == image.shape and 0.0 <= out.min() and out.max() <= 1.0
+            if np.array_equal(out, image):
+                continue
+            hit += 1
+            assert check(out), (name, k)
+        assert 40 * QUALITY_PROB - 12 <= hit <= 40 * QUALITY_PROB + 12, (name, hit)
+        again = _run(image, posmap, [10, 39], config)[0]
+        np.testing.assert_array_equal(again, out)  # deterministic per seed
+    full = AugmentConfig(flip_prob=0.5)
+    faults = dataclasses.replace(full, blur_sigma=1.0, noise_sd=0.02, jpeg_quality=40)
+    for k in range(4):  # the geometry and the mirror are drawn as without the faults
+        with_faults = _run(image, posmap, [11, k], faults)[1]
+        np.testing.assert_array_equal(with_faults, _run(image, posmap, [11, k], full)[1])
+    with pytest.raises(ValueError, match="jpeg_quality"):
+        AugmentConfig(jpeg_quality=0)
+    with pytest.raises(ValueError, match="noise_sd"):
+        AugmentConfig(noise_sd=-0.1)

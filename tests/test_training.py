@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -110,10 +111,13 @@ def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> No
         aug_contrast=(0.7, 1.5),
         aug_gray=0.2,
         aug_border=0.3,
+        aug_blur=1.0,
+        aug_noise=0.02,
+        aug_jpeg=40,
     )
     record = train(cfg, progress=False)
     assert record["steps"] == 2 and record["config"]["optimizer"] == "adamw"
-    assert record["config"]["aug_border"] == 0.3
+    assert record["config"]["aug_border"] == 0.3 and record["config"]["aug_jpeg"] == 40
     assert record["init"] == {"name": str(tmp_path / "src.keras")}
     # self-distillation from the starting model's flip test
     teach = _slim_config(
@@ -128,6 +132,9 @@ def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> No
     )
     record = train(teach, progress=False)
     assert record["steps"] == 2 and record["config"]["teacher_flip"] is True
+    # which teacher, by content: a shipped name may point at other weights later
+    src_sha = hashlib.sha256((tmp_path / "src.keras").read_bytes()).hexdigest()
+    assert record["teacher"] == {"name": str(tmp_path / "src.keras"), "sha256": src_sha}
     for bad in ({"distill": 0.5}, {"teacher": "lprnet_128"}, {"teacher_flip": True}):
         with pytest.raises(LprnetError, match="--teacher"):
             train(_slim_config(shards128, data_dir, tmp_path / "bad", **bad), progress=False)
@@ -221,6 +228,8 @@ def test_existing_run_needs_resume_and_same_settings(shards128, data_dir, tmp_pa
         )
     with pytest.raises(LprnetError, match="aug_border"):
         train(replace(config, aug_border=0.3), resume=True, progress=False)
+    with pytest.raises(LprnetError, match="aug_noise"):
+        train(replace(config, aug_noise=0.02), resume=True, progress=False)
     # a finished run extended with more epochs continues on the same schedule
     longer = train(replace(config, epochs=2), resume=True, progress=False)
     assert longer["steps"] == 4 and longer["config"]["epochs"] == 2

@@ -95,6 +95,8 @@ class CompressConfig:
         The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
         border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
         cue that real crops do not have).
+    blur_sigma, noise_sd, jpeg_quality :
+        The photo faults of the same augmentation (off by default).
     """
 
     model: str = "lprnet_128"
@@ -117,6 +119,9 @@ class CompressConfig:
     contrast: list[float] = field(default_factory=lambda: [1.0, 1.0])
     gray_prob: float = 0.0
     border_prob: float = 0.0
+    blur_sigma: float = 0.0
+    noise_sd: float = 0.0
+    jpeg_quality: int = 100
     landmark_weight: float = 16.0
     distill: float = 0.0
     allocation: str = "uniform"
@@ -133,6 +138,9 @@ class CompressConfig:
             contrast=(float(self.contrast[0]), float(self.contrast[1])),
             gray_prob=self.gray_prob,
             border_prob=self.border_prob,
+            blur_sigma=self.blur_sigma,
+            noise_sd=self.noise_sd,
+            jpeg_quality=self.jpeg_quality,
         )
 
 

@@ -6,7 +6,8 @@ image and, consistently, the position map's *values*: a posmap pixel ``(x, y, z)
 per-channel colour scale, optionally a contrast change and a grey conversion, with some
 probability a synthetic occlusion (a random rectangle filled with a noise texture or a colour)
 and, optionally, black strips along the crop's sides (where a real crop runs past its photo's
-edge) are applied to the image only.
+edge) and the faults of real photos (blur, sensor noise, JPEG compression) are applied to the
+image only.
 
 All randomness comes from stateless ops driven by one ``(2,)`` integer seed per example, so the
 result is a pure function of ``(image, posmap, seed, config)``: the same seed gives the same
@@ -25,6 +26,8 @@ from lprnet.tfenv import tf
 
 #: Occluder fills (index drawn uniformly): i.i.d. noise, smoothed noise, one colour, a gradient.
 FILLS = ("uniform_noise", "smooth_noise", "solid", "gradient")
+#: Probability of each photo fault (blur, noise, JPEG) when its option is on.
+QUALITY_PROB = 0.5
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,16 @@ class AugmentConfig:
         their photo's edge (AFLW2000-3D's 450 px images are padded black).
     border_width : (float, float)
         Range of a strip's width, fraction of the crop side.
+    blur_sigma : float
+        With probability ``QUALITY_PROB``, a Gaussian blur of standard deviation uniform in
+        ``[0, blur_sigma]`` crop pixels (0 disables it).
+    noise_sd : float
+        With probability ``QUALITY_PROB``, Gaussian noise of standard deviation uniform in
+        ``[0, noise_sd]`` (image values in [0, 1]; 0 disables it).
+    jpeg_quality : int
+        With probability ``QUALITY_PROB``, a JPEG round trip at a quality uniform in
+        ``[jpeg_quality, 100]`` (100 disables it). Blur, noise and JPEG come in the order a
+        camera makes them, after the occlusion and before the black strips.
     """
 
     rotation: float = 45.0
@@ -88,6 +101,9 @@ class AugmentConfig:
     gray_prob: float = 0.0
     border_prob: float = 0.0
     border_width: tuple[float, float] = (0.05, 0.3)
+    blur_sigma: float = 0.0
+    noise_sd: float = 0.0
+    jpeg_quality: int = 100
 
     def __post_init__(self) -> None:
         def check(name: str, lo: float, hi: float, low: float) -> None:
@@ -115,6 +131,10 @@ class AugmentConfig:
                 raise ValueError(f"AugmentConfig.{name} must be in [0, 1]: {getattr(self, name)}")
         if self.occlusion_area[1] > 1.0:
             raise ValueError("AugmentConfig.occlusion_area: max must be <= 1")
+        if self.blur_sigma < 0 or self.noise_sd < 0:
+            raise ValueError("AugmentConfig: blur_sigma and noise_sd must be >= 0")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"AugmentConfig.jpeg_quality must be in [1, 100]: {self.jpeg_quality}")
 
     @classmethod
     def geometry_only(cls) -> AugmentConfig:
@@ -384,6 +404,54 @@ def black_border(image, seed, config: AugmentConfig):
     return tf.where(apply & ~keep, tf.zeros_like(image), image)
 
 
+def _gaussian_blur(image, sigma, radius: int):
+    """Separable Gaussian blur of an (n, n, C) image (reflected border), ``sigma`` a tensor."""
+    x = tf.range(-radius, radius + 1, dtype=tf.float32)
+    k = tf.exp(-0.5 * tf.square(x / tf.maximum(sigma, 1e-3)))
+    k = k / tf.reduce_sum(k)
+    channels = image.shape[-1]
+    padded = tf.pad(image[None], [[0, 0], [radius, radius], [radius, radius], [0, 0]], "REFLECT")
+    kx = tf.tile(tf.reshape(k, (1, -1, 1, 1)), (1, 1, channels, 1))
+    ky = tf.tile(tf.reshape(k, (-1, 1, 1, 1)), (1, 1, channels, 1))
+    out = tf.nn.depthwise_conv2d(padded, kx, (1, 1, 1, 1), "VALID")
+    return tf.nn.depthwise_conv2d(out, ky, (1, 1, 1, 1), "VALID")[0]
+
+
+def photo_faults(image, seed, config: AugmentConfig):
+    """The faults of real photos, each with probability ``QUALITY_PROB``: a Gaussian blur
+    (``config.blur_sigma``), sensor noise (``config.noise_sd``), a JPEG round trip
+    (``config.jpeg_quality``).
+
+    Parameters
+    ----------
+    image : tensor (n, n, 3) float32 in [0, 1]
+    seed : tensor (2,) int
+    config : AugmentConfig
+
+    Returns
+    -------
+    tensor (n, n, 3) float32 in [0, 1]
+    """
+    s = tf.random.experimental.stateless_split(seed, 7)
+
+    def apply(k):
+        return _uniform(s[k], 0.0, 1.0) < QUALITY_PROB
+
+    if config.blur_sigma > 0:
+        sigma = _uniform(s[3], 0.0, config.blur_sigma)
+        radius = max(1, math.ceil(3 * config.blur_sigma))
+        image = tf.cond(apply(0), lambda: _gaussian_blur(image, sigma, radius), lambda: image)
+    if config.noise_sd > 0:
+        sd = _uniform(s[4], 0.0, config.noise_sd)
+        noise = tf.random.stateless_normal(tf.shape(image), s[5]) * sd
+        image = tf.where(apply(1), tf.clip_by_value(image + noise, 0.0, 1.0), image)
+    if config.jpeg_quality < 100:
+        q = tf.cast(tf.floor(_uniform(s[6], config.jpeg_quality, 101.0)), tf.int32)
+        jpeg = tf.image.adjust_jpeg_quality(image, tf.minimum(q, 100))
+        image = tf.where(apply(2), tf.reshape(jpeg, tf.shape(image)), image)
+    return image
+
+
 def mirror_posmap(posmap, width):
     """TensorFlow's :func:`lprnet.geometry.posmap.mirror_posmap`: the (..., n, n, 3) posmap
     of the mirrored crop, UV columns reversed and ``x -> width - x``."""
@@ -456,6 +524,8 @@ def augment(image, posmap, seed, config: AugmentConfig | None = None):
     # new parts draw from their own streams: a config without them augments as before
     image = photometric(image, tf.random.experimental.stateless_fold_in(seed, 11), config)
     image = occlude(image, s[2], config)
+    # the photo's own faults, then the padding past its edge (clean black, as in AFLW2000-3D)
+    image = photo_faults(image, tf.random.experimental.stateless_fold_in(seed, 17), config)
     image = black_border(image, tf.random.experimental.stateless_fold_in(seed, 13), config)
     return image, posmap
 
@@ -467,6 +537,7 @@ __all__ = [
     "black_border",
     "mirror",
     "occlude",
+    "photo_faults",
     "photometric",
     "random_similarity",
     "similarity_matrix",

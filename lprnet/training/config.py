@@ -52,6 +52,9 @@ class TrainConfig:
     aug_contrast, aug_gray, aug_border :
         Contrast range, probability of a grey image, probability of black strips along the
         crop's sides (``contrast``, ``gray_prob``, ``border_prob`` of ``AugmentConfig``).
+    aug_blur, aug_noise, aug_jpeg :
+        The photo faults: largest blur sigma (crop pixels), largest noise sd, lowest JPEG
+        quality (``blur_sigma``, ``noise_sd``, ``jpeg_quality`` of ``AugmentConfig``).
     jit_compile : bool
         Compile the training step with XLA.
     strategy : {"auto", "default", "mirrored", "multiworker"}
@@ -86,6 +89,9 @@ class TrainConfig:
     aug_contrast: tuple[float, float] = (1.0, 1.0)
     aug_gray: float = 0.0
     aug_border: float = 0.0
+    aug_blur: float = 0.0
+    aug_noise: float = 0.0
+    aug_jpeg: int = 100
     seed: int = 0
     augment: bool = True
     checkpoint_every: int = 500
@@ -104,6 +110,9 @@ class TrainConfig:
             contrast=tuple(self.aug_contrast),
             gray_prob=self.aug_gray,
             border_prob=self.aug_border,
+            blur_sigma=self.aug_blur,
+            noise_sd=self.aug_noise,
+            jpeg_quality=self.aug_jpeg,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from lprnet.errors import LprnetError
 from lprnet.fileio import write_json
-from lprnet.shipped import init_history
+from lprnet.shipped import init_history, model_identity
 from lprnet.tfenv import tf
 from lprnet.training.config import TrainConfig
 
@@ -156,6 +156,9 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
             "aug_contrast",
             "aug_gray",
             "aug_border",
+            "aug_blur",
+            "aug_noise",
+            "aug_jpeg",
         )
         new = json.loads(json.dumps(config.to_dict()))
         # a run saved before a setting existed ran with its default
@@ -233,6 +236,7 @@ def train(
             "train_seconds": 0.0,
             # the starting point's own history, read now: a shipped name may be re-shipped later
             **({"init": init_history(config.init)} if config.init else {}),
+            **({"teacher": model_identity(config.teacher)} if config.teacher else {}),
         }
     )
     record["config"] = config.to_dict()  # an extended run records its new length
