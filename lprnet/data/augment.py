@@ -443,12 +443,20 @@ def photo_faults(image, seed, config: AugmentConfig):
         image = tf.cond(apply(0), lambda: _gaussian_blur(image, sigma, radius), lambda: image)
     if config.noise_sd > 0:
         sd = _uniform(s[4], 0.0, config.noise_sd)
-        noise = tf.random.stateless_normal(tf.shape(image), s[5]) * sd
-        image = tf.where(apply(1), tf.clip_by_value(image + noise, 0.0, 1.0), image)
-    if config.jpeg_quality < 100:
+
+        def noisy():
+            noise = tf.random.stateless_normal(tf.shape(image), s[5]) * sd
+            return tf.clip_by_value(image + noise, 0.0, 1.0)
+
+        image = tf.cond(apply(1), noisy, lambda: image)
+    if config.jpeg_quality < 100:  # encoded only for the images that get it (input pipeline)
         q = tf.cast(tf.floor(_uniform(s[6], config.jpeg_quality, 101.0)), tf.int32)
-        jpeg = tf.image.adjust_jpeg_quality(image, tf.minimum(q, 100))
-        image = tf.where(apply(2), tf.reshape(jpeg, tf.shape(image)), image)
+
+        def jpeg():
+            out = tf.image.adjust_jpeg_quality(image, tf.minimum(q, 100))
+            return tf.reshape(out, tf.shape(image))
+
+        image = tf.cond(apply(2), jpeg, lambda: image)
     return image
 
 
