@@ -273,6 +273,30 @@ def test_prune_ramp_sets_where_sparsity_reaches_its_target(tmp_path, monkeypatch
     assert seen[-1] == (0, int(RAMP * 1000))
 
 
+def test_a_run_of_other_weights_is_not_resumed(tmp_path, monkeypatch) -> None:
+    """A run folder resumes only on the files it began with: --model rewritten since (a
+    re-shipped name) would leave its int8 and pruned stage files stale."""
+    from lprnet.compression.compress import CompressConfig, compress
+
+    src = tmp_path / "tiny.keras"
+    tiny_model(transpose=False).save(src)
+
+    class Stop(Exception):
+        pass
+
+    def spy(*args):
+        raise Stop
+
+    monkeypatch.setattr(sparsity, "prune", spy)
+    config = CompressConfig(model=str(src), prune_steps=4, calibration=8)
+    for _ in range(2):  # the second call resumes (same settings, same file)
+        with pytest.raises(Stop):
+            compress(config, tmp_path / "run", progress=False)
+    tiny_model(transpose=True).save(src)
+    with pytest.raises(LprnetError, match=r"other weights \(--model: the file changed"):
+        compress(config, tmp_path / "run", progress=False)
+
+
 def test_calibration_never_draws_on_the_scored_split() -> None:
     from export.api import calibration_images
     from export.parity import embedded_crops

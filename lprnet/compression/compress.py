@@ -161,20 +161,33 @@ def _file_row(path: Path) -> dict[str, Any]:
     return {"file": path.name, "bytes": path.stat().st_size, "gzip_bytes": _gz_size(path)}
 
 
-def _check_config(out: Path, config: CompressConfig) -> None:
+def _check_config(out: Path, config: CompressConfig, inputs: dict[str, str | None]) -> None:
+    """Resume only a run of the same settings on the same weights: ``inputs`` are the sha256 of
+    the model files the run reads (``--model``, ``--pruned``, ``--qat-init``); a shipped name
+    re-shipped since the run began would otherwise resume from stale stage files."""
     path = out / "config.json"
     new = json.loads(json.dumps(asdict(config)))  # tuples as lists, as read back
     if path.is_file():
         # a key an older run did not write has its default (runs made before it existed)
         old = {**json.loads(json.dumps(asdict(CompressConfig()))), **json.loads(path.read_text())}
+        old_inputs = old.pop("input_sha256", None)  # not written before it existed
         if old != new:
             diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
             raise LprnetError(
                 f"{out} holds a compression run with other settings ({', '.join(diff)}): "
                 "use another --out or the same settings to resume"
             )
+        if old_inputs is not None and old_inputs != inputs:
+            changed = sorted(
+                k for k in old_inputs.keys() | inputs.keys() if old_inputs.get(k) != inputs.get(k)
+            )
+            raise LprnetError(
+                f"{out} holds a compression run of other weights (--{', --'.join(changed)}: "
+                "the file changed since it ran, so its stage files are stale): use another "
+                "--out, or delete that folder to start afresh"
+            )
     out.mkdir(parents=True, exist_ok=True)
-    write_json(path, asdict(config))
+    write_json(path, {**asdict(config), "input_sha256": inputs})
 
 
 def calibration_images(config: CompressConfig, size: int) -> np.ndarray:
@@ -233,7 +246,7 @@ def compress(
     from lprnet.data.embedded import load_embedded_set
     from lprnet.geometry.uv_tables import uv_tables
     from lprnet.quiet import quiet
-    from lprnet.shipped import resolve_model
+    from lprnet.shipped import model_identity, resolve_model
     from lprnet.training.distill import blend_teacher, flip_averaged
     from lprnet.training.loss import landmark_weighted_mask
     from lprnet.training.trainer import save_model_atomic
@@ -272,7 +285,16 @@ def compress(
             "--width (channel pruning) and --sparsity (zeros) are separate recipes: "
             "give --sparsity 0 with --width"
         )
-    _check_config(out, config)
+    inputs = {
+        flag.replace("_", "-"): model_identity(name)["sha256"]
+        for flag, name in (
+            ("model", config.model),
+            ("pruned", config.pruned),
+            ("qat_init", config.qat_init),
+        )
+        if name
+    }
+    _check_config(out, config, inputs)
     times: dict[str, float] = {}
 
     def load_float() -> keras.Model:
