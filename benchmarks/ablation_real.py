@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lprnet.evaluation import compact_summary
 from lprnet.fileio import atomic_open
 
 
@@ -43,10 +44,10 @@ def run_row(record: dict, aflw: dict | None) -> dict:
         "aflw_3d": None,
     }
     if aflw is not None:
-        s = aflw["summary"]
+        s = compact_summary(aflw)
         sparse = s["nme_2d_sparse"]
         row["aflw"] = {"mean": round(sparse["mean"], 2)} | {
-            k: round(v["mean"], 2) for k, v in sparse["bins"].items()
+            k: round(v, 2) for k, v in sparse["bins"].items()
         }
         row["aflw_3d"] = {
             "sparse": round(s["nme_3d_sparse"]["mean"], 2),

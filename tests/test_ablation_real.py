@@ -8,6 +8,8 @@ import pytest
 
 from benchmarks.ablation_real import main, run_row
 
+BINS = ("[0, 30]", "(30, 60]", "(60, 90]")
+
 
 def _record(name: str, vals: list[float]) -> dict:
     epochs = [{"epoch": k + 1, "step": 10 * (k + 1), "val_nme_2d": v} for k, v in enumerate(vals)]
@@ -21,17 +23,14 @@ def _record(name: str, vals: list[float]) -> dict:
 
 
 def _aflw(mean: float) -> dict:
-    bins = {
-        k: {"count": 3, "mean": mean + d}
-        for k, d in (("[0, 30]", -1), ("(30, 60]", 0), ("(60, 90]", 1))
-    }
-    return {
-        "summary": {
-            "nme_2d_sparse": {"mean": mean, "bins": bins},
-            "nme_3d_sparse": {"mean": mean + 2},
-            "nme_3d_dense": {"mean": mean + 3},
-        }
-    }
+    """An ``lprnet eval --json`` summary: each metric's mean, yaw-bin means and counts."""
+
+    def metric(m: float) -> dict:
+        bins = {k: {"count": 3, "mean": m + d} for k, d in zip(BINS, (-1, 0, 1), strict=True)}
+        return {"mean": m, "bins": bins, "count": 9}
+
+    names = ("nme_2d_sparse", "nme_3d_sparse", "nme_3d_dense")
+    return {"summary": {k: metric(mean + d) for k, d in zip(names, (0, 2, 3), strict=True)}}
 
 
 def test_row_reads_the_best_epoch_and_the_protocol_bins() -> None:
