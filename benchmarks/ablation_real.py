@@ -4,7 +4,7 @@
         --json docs/ablation-real.json
 
 Each argument is an ``lprnet train --out`` folder of one design trained with the same recipe
-(``runs/ablation-real.sh``): its ``record.json`` gives the validation NME per epoch, an
+(``scripts/recipes/ablation-real.sh``): its ``record.json`` gives the validation NME per epoch, an
 ``aflw.json`` beside it (``lprnet eval --data aflw2000 ... --json``) the AFLW2000-3D protocol
 NME of the run's last checkpoint. Prints a markdown table (one row per design: parameters,
 GMAC, validation per epoch, AFLW2000-3D by yaw bin) and writes the same rows as JSON.

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One fine-tune stage of the shipped float (stages 13 and 14): 16,000 steps from the shipped
+# lprnet_128, half the target its own flip test, photo faults, warm-up 200 + cosine at 2e-4.
+# Resumes when OUT already holds a run.
+#   scripts/recipes/finetune-stage.sh runs/stage14 12      # OUT SEED
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?OUT}; seed=${2:?SEED}
+: "${LPRNET_DATA:?set LPRNET_DATA to the data directory}"
+source scripts/recipes/mix.sh
+resume=()
+[ -f "$out/last.keras" ] && resume=(--resume)
+exec ./scripts/run.sh train --model lprnet_128 --init lprnet_128 \
+  --teacher lprnet_128 --teacher-flip --distill 0.5 "${MIX[@]}" "${VAL[@]}" "${AUG[@]}" "${FAULTS[@]}" \
+  --out "$out" --epochs 16 --steps-per-epoch 1000 --lr 2e-4 --schedule cosine --warmup-steps 200 \
+  --optimizer adamw --landmark-weight 256 --seed "$seed" "${resume[@]}"
