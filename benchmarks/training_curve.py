@@ -3,9 +3,12 @@
     python benchmarks/training_curve.py RUN/record.json [RUN2/record.json[:START] ...] --out c.png
 
 ``:START`` shifts a run that was initialised from another run's weights by the samples that
-run had already seen, so a chain of stages reads as one curve. A record is a run's
-``record.json`` or a shipped model's ``<name>.record.json`` (for example an earlier stage's,
-read back with ``git show COMMIT:lprnet/resources/lprnet_128.record.json``).
+run had already seen, so a chain of stages reads as one curve. ``--fit-from SAMPLES`` fits
+NME = a + b log2(samples) through the shipped records' all-995 AFLW2000-3D means (their
+``eval_aflw2000``, at the samples each stage had seen when it ended) from that many samples on,
+and prints where the line reaches ``--targets``: an extrapolation for planning, not a result.
+A record is a run's ``record.json`` or a shipped model's ``<name>.record.json`` (for example an
+earlier stage's, read back with ``git show COMMIT:lprnet/resources/lprnet_128.record.json``).
 
 Every epoch of ``lprnet train`` records the validation NME (``--val`` shards) and, with
 ``--aflw``, the AFLW2000-3D protocol NME; this plots both against ``step * batch size``, one
@@ -39,6 +42,42 @@ def curve(record: dict, start: int = 0) -> dict[str, list[float]]:
     }
 
 
+def stage_end(record: dict, start: int = 0) -> tuple[int, float] | None:
+    """``(samples seen at the stage's last epoch, AFLW2000-3D protocol mean %)`` of a shipped
+    record scored on all of AFLW2000-3D (``eval_aflw2000``); None for a record without it."""
+    score = record.get("eval_aflw2000", {}).get("nme_2d_sparse", {}).get("mean")
+    if score is None:
+        return None
+    return curve(record, start)["samples"][-1], float(score)
+
+
+def projection(points: list[tuple[int, float]], targets: list[float]) -> dict:
+    """Least-squares line NME = a + b log2(samples) through ``points`` and where it meets
+    each target.
+
+    Parameters
+    ----------
+    points : list of (int, float)
+        (samples seen, NME %), at least two distinct sample counts.
+    targets : list of float
+        NME levels, percent.
+
+    Returns
+    -------
+    dict
+        ``per_doubling`` (b, NME points per doubling of the samples) and ``samples``: the
+        samples at which the line reaches each target (None where it never does: b >= 0).
+    """
+    import numpy as np
+
+    x = np.log2([float(s) for s, _ in points])
+    if len(set(x.tolist())) < 2:
+        raise ValueError("projection needs points at two or more sample counts")
+    b, a = np.polyfit(x, [v for _, v in points], 1)
+    reach = {t: (float(2 ** ((t - a) / b)) if b < 0 else None) for t in targets}
+    return {"per_doubling": float(b), "samples": reach}
+
+
 def plot(records: dict[str, tuple[dict, int]], out: Path) -> Path:
     import matplotlib
 
@@ -68,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("records", nargs="+", help="record.json of training runs [:START samples]")
     p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    p.add_argument("--fit-from", type=int, help="fit the stages that ended after this many samples")
+    p.add_argument("--targets", type=float, nargs="+", default=[4.5, 3.6], help="NME %% levels")
     args = p.parse_args(argv)
     records = {}
     for spec in args.records:
@@ -80,6 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         c = curve(record, start)
         for s, v, a in zip(c["samples"], c["val"], c["aflw"], strict=True):
             print(f"{name:<28}{s:>10,}  val {v:6.2f}  aflw {a:6.2f}")
+    if args.fit_from is not None:
+        ends = [stage_end(r, start) for r, start in records.values()]
+        points = [e for e in ends if e is not None and e[0] >= args.fit_from]
+        fit = projection(points, args.targets)
+        print(
+            f"AFLW2000-3D (all 995) over {len(points)} stages: "
+            f"{fit['per_doubling']:+.3f} points per doubling of the samples"
+        )
+        for t, n in fit["samples"].items():
+            print(f"  {t:.2f}% at " + (f"{n / 1e6:.1f} M samples" if n else "never (no descent)"))
     return 0
 
 

@@ -38,3 +38,19 @@ def test_cli_plots_a_chain_of_stages(tmp_path, capsys) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = capsys.readouterr().out
     assert "stage_6" in text and "run" in text and "640" in text
+
+
+def test_projection_meets_a_target_on_a_log_linear_curve() -> None:
+    from benchmarks.training_curve import projection, stage_end
+
+    points = [(1000, 6.0), (2000, 5.5), (4000, 5.0)]  # -0.5 a doubling
+    fit = projection(points, [4.0, 7.0])
+    assert math.isclose(fit["per_doubling"], -0.5)
+    assert math.isclose(fit["samples"][4.0], 16000) and math.isclose(fit["samples"][7.0], 250)
+    assert projection([(1000, 5.0), (2000, 5.5)], [4.0])["samples"][4.0] is None  # rising
+    shipped = {
+        "training": {"batch_size": 16, "epochs": _epochs()},
+        "eval_aflw2000": {"nme_2d_sparse": {"mean": 5.25}},
+    }
+    assert stage_end(shipped, start=1000) == (1320, 5.25)
+    assert stage_end({"training": {"batch_size": 16, "epochs": _epochs()}}) is None
