@@ -293,6 +293,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         flip_prob=args.flip_prob,
         landmark_weight=args.landmark_weight,
         aug_scale=tuple(args.aug_scale),
+        aug_shift=args.aug_shift,
+        aug_rotation=args.aug_rotation,
         aug_fill=args.aug_fill,
         aug_contrast=tuple(args.aug_contrast),
         aug_gray=args.aug_gray,
@@ -583,6 +585,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="loss weight of the 68 keypoint pixels (PRNet: 16; face 3, eyes/nose/mouth 4)",
     )
     p.add_argument("--aug-scale", type=float, nargs=2, default=[0.9, 1.2], metavar=("MIN", "MAX"))
+    p.add_argument(
+        "--aug-shift",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
+        help="largest shift along x and y, a fraction of the crop (PRNet: 0.1)",
+    )
+    p.add_argument(
+        "--aug-rotation",
+        type=float,
+        default=45.0,
+        metavar="DEG",
+        help="largest rotation (PRNet: 45)",
+    )
     p.add_argument(
         "--aug-fill",
         default="constant",

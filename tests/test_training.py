@@ -108,6 +108,8 @@ def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> No
         flip_prob=0.5,
         aug_fill="reflect",
         aug_scale=(0.9, 1.1),
+        aug_shift=0.03,
+        aug_rotation=30.0,
         aug_contrast=(0.7, 1.5),
         aug_gray=0.2,
         aug_border=0.3,
@@ -118,6 +120,8 @@ def test_fine_tune_starts_from_init_weights(shards128, data_dir, tmp_path) -> No
     record = train(cfg, progress=False)
     assert record["steps"] == 2 and record["config"]["optimizer"] == "adamw"
     assert record["config"]["aug_border"] == 0.3 and record["config"]["aug_jpeg"] == 40
+    aug = cfg.augment_config()
+    assert (aug.translation, aug.rotation, aug.scale) == (0.03, 30.0, (0.9, 1.1))
     assert record["init"] == {"name": str(tmp_path / "src.keras")}
     # self-distillation from the starting model's flip test
     teach = _slim_config(
@@ -230,6 +234,8 @@ def test_existing_run_needs_resume_and_same_settings(shards128, data_dir, tmp_pa
         train(replace(config, aug_border=0.3), resume=True, progress=False)
     with pytest.raises(LprnetError, match="aug_noise"):
         train(replace(config, aug_noise=0.02), resume=True, progress=False)
+    with pytest.raises(LprnetError, match="aug_shift"):
+        train(replace(config, aug_shift=0.03), resume=True, progress=False)
     # a finished run extended with more epochs continues on the same schedule
     longer = train(replace(config, epochs=2), resume=True, progress=False)
     assert longer["steps"] == 4 and longer["config"]["epochs"] == 2

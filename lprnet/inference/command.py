@@ -158,6 +158,7 @@ def predict(
     data_dir: str | os.PathLike | None = None,
     progress: bool = True,
     flip_test: bool = False,
+    refine: int = 0,
 ) -> PredictSummary:
     """Reconstruct every face of the inputs and write the results to ``out``.
 
@@ -178,6 +179,8 @@ def predict(
         Show tqdm progress bars.
     flip_test : bool
         Average each crop's posmap with its mirror image's (twice the model time).
+    refine : int
+        Re-crop each detected face from its predicted landmarks and run again, this many times.
 
     Raises
     ------
@@ -191,7 +194,12 @@ def predict(
     for message in errors:
         _say(f"lprnet: {message}")
     rec = Reconstructor(
-        model, detector=detector, data_dir=data_dir, threads=threads, flip_test=flip_test
+        model,
+        detector=detector,
+        data_dir=data_dir,
+        threads=threads,
+        flip_test=flip_test,
+        refine=refine,
     )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -222,6 +230,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         threads=args.threads,
         data_dir=args.data_dir,
         flip_test=args.flip_test,
+        refine=args.refine,
     )
     elapsed = time.perf_counter() - start
     parts = [f"{summary.images} image(s)"] + ([f"{summary.frames} frame(s)"] * bool(summary.frames))
@@ -269,6 +278,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="store_true",
         help="average each crop's posmap with its mirror image's: more accurate, twice the "
         "model time",
+    )
+    p.add_argument(
+        "--refine",
+        type=int,
+        default=0,
+        metavar="N",
+        help="re-crop each detected face from its predicted landmarks and run again, N times",
     )
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
     p.set_defaults(func=_cmd_predict)

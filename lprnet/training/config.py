@@ -46,6 +46,10 @@ class TrainConfig:
         Loss weight of the 68 keypoint pixels (PRNet's 16; the face is 3, eyes / nose / mouth 4).
     aug_scale : (float, float)
         Range of the augmentation's scale (PRNet: 0.9-1.2).
+    aug_shift : float
+        Largest shift along x and along y, a fraction of the crop size (PRNet: 0.1).
+    aug_rotation : float
+        Largest rotation, degrees (PRNet: 45).
     aug_fill : {"constant", "reflect"}
         What the augmentation's warp shows outside the crop (see
         :class:`lprnet.data.augment.AugmentConfig`).
@@ -85,6 +89,8 @@ class TrainConfig:
     flip_prob: float = 0.0
     landmark_weight: float = 16.0
     aug_scale: tuple[float, float] = (0.9, 1.2)
+    aug_shift: float = 0.1
+    aug_rotation: float = 45.0
     aug_fill: str = "constant"
     aug_contrast: tuple[float, float] = (1.0, 1.0)
     aug_gray: float = 0.0
@@ -106,6 +112,8 @@ class TrainConfig:
         return AugmentConfig(
             flip_prob=self.flip_prob,
             scale=tuple(self.aug_scale),
+            translation=self.aug_shift,
+            rotation=self.aug_rotation,
             fill=self.aug_fill,
             contrast=tuple(self.aug_contrast),
             gray_prob=self.aug_gray,

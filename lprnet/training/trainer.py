@@ -152,6 +152,8 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
             "flip_prob",
             "landmark_weight",
             "aug_scale",
+            "aug_shift",
+            "aug_rotation",
             "aug_fill",
             "aug_contrast",
             "aug_gray",
