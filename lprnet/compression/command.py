@@ -27,6 +27,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         schedule=args.schedule,
         fill=args.aug_fill,
         aug_scale=list(args.aug_scale),
+        aug_shift=args.aug_shift,
         flip_prob=args.flip_prob,
         contrast=list(args.aug_contrast),
         gray_prob=args.aug_gray,
@@ -115,6 +116,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--aug-fill", choices=("constant", "reflect"), default="reflect")
     p.add_argument("--aug-scale", type=float, nargs=2, default=(0.9, 1.1), metavar=("MIN", "MAX"))
+    p.add_argument(
+        "--aug-shift",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
+        help="largest shift along x and y, a fraction of the crop",
+    )
     p.add_argument("--flip-prob", type=float, default=0.5)
     add_photometric_args(p)
     p.add_argument(

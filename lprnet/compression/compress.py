@@ -91,7 +91,7 @@ class CompressConfig:
         layer from a one-layer-at-a-time sensitivity scan on the calibration crops
         (:mod:`lprnet.compression.allocation`, kept as ``sensitivity.json``); either way the
         pruned layers hold ``sparsity`` zeros in all.
-    fill, aug_scale, flip_prob, contrast, gray_prob, border_prob :
+    fill, aug_scale, aug_shift, flip_prob, contrast, gray_prob, border_prob :
         The fine-tuning augmentation (:class:`lprnet.data.augment.AugmentConfig`): mirrored
         border, scale around the test crops' 1.0 and mirroring (PRNet's black border is a scale
         cue that real crops do not have).
@@ -115,6 +115,7 @@ class CompressConfig:
     schedule: str = "constant"
     fill: str = "reflect"
     aug_scale: list[float] = field(default_factory=lambda: [0.9, 1.1])
+    aug_shift: float = 0.1
     flip_prob: float = 0.5
     contrast: list[float] = field(default_factory=lambda: [1.0, 1.0])
     gray_prob: float = 0.0
@@ -133,6 +134,7 @@ class CompressConfig:
 
         return AugmentConfig(
             scale=(float(self.aug_scale[0]), float(self.aug_scale[1])),
+            translation=self.aug_shift,
             flip_prob=self.flip_prob,
             fill=self.fill,
             contrast=(float(self.contrast[0]), float(self.contrast[1])),
