@@ -73,3 +73,15 @@ def test_models_doc_flip_test_table_is_the_committed_measurement() -> None:
 
     result = json.loads((ROOT / "docs" / "flip-test.json").read_text())
     assert markdown(result) in (ROOT / "docs" / "models.md").read_text()
+
+
+def test_models_doc_crop_table_is_the_committed_measurement() -> None:
+    result = json.loads((ROOT / "docs" / "aflw-crops.json").read_text())
+    doc = (ROOT / "docs" / "models.md").read_text()
+    assert f"BlazeFace finds the face in {result['images']} of the 995 images" in doc
+    models = [k for k in result if k not in ("images", "missed", "detector")]
+    assert len(models) == 2
+    for name in models:
+        for row in result[name].values():
+            cells = " | ".join(f"{v:.2f}" for v in row["bins"].values())
+            assert f"| {cells} |" in doc, (name, cells)
