@@ -17,6 +17,18 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="face-model data directory (default: $LPRNET_DATA)")
 
 
+def add_geometry_args(p: argparse.ArgumentParser, scale: tuple[float, float]) -> None:
+    """The augmentation's zoom and shift options (train and compress)."""
+    p.add_argument("--aug-scale", type=float, nargs=2, default=list(scale), metavar=("MIN", "MAX"))
+    p.add_argument(
+        "--aug-shift",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
+        help="largest shift along x and y, a fraction of the crop (PRNet: 0.1)",
+    )
+
+
 def add_photometric_args(p: argparse.ArgumentParser) -> None:
     """The augmentation's contrast, grey, black-border and photo-fault options (train and
     compress)."""
@@ -584,14 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=16.0,
         help="loss weight of the 68 keypoint pixels (PRNet: 16; face 3, eyes/nose/mouth 4)",
     )
-    p.add_argument("--aug-scale", type=float, nargs=2, default=[0.9, 1.2], metavar=("MIN", "MAX"))
-    p.add_argument(
-        "--aug-shift",
-        type=float,
-        default=0.1,
-        metavar="FRACTION",
-        help="largest shift along x and y, a fraction of the crop (PRNet: 0.1)",
-    )
+    add_geometry_args(p, scale=(0.9, 1.2))
     p.add_argument(
         "--aug-rotation",
         type=float,

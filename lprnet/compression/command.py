@@ -53,7 +53,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``compress`` verb (see :mod:`lprnet.compression.compress`)."""
-    from lprnet.cli import add_photometric_args
+    from lprnet.cli import add_geometry_args, add_photometric_args
     from lprnet.compression.compress import RAMP
 
     p = subparsers.add_parser(
@@ -115,14 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "calibration split (never the crops the report scores)",
     )
     p.add_argument("--aug-fill", choices=("constant", "reflect"), default="reflect")
-    p.add_argument("--aug-scale", type=float, nargs=2, default=(0.9, 1.1), metavar=("MIN", "MAX"))
-    p.add_argument(
-        "--aug-shift",
-        type=float,
-        default=0.1,
-        metavar="FRACTION",
-        help="largest shift along x and y, a fraction of the crop",
-    )
+    add_geometry_args(p, scale=(0.9, 1.1))
     p.add_argument("--flip-prob", type=float, default=0.5)
     add_photometric_args(p)
     p.add_argument(
