@@ -5,7 +5,8 @@
 # MODEL= compresses another float; further arguments go to `lprnet compress` after the
 # recipe's own (a centred-crop float: --aug-shift 0.03 --aug-scale 0.95 1.05).
 #   scripts/recipes/compress-pqat.sh runs/prune-fourteen
-#   MODEL=runs/centred/best.keras scripts/recipes/compress-pqat.sh runs/prune-centred --aug-shift 0.03
+#   MODEL=runs/centred/best.keras scripts/recipes/compress-pqat.sh runs/prune-centred \
+#     --aug-shift 0.03 --aug-scale 0.95 1.05
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?OUT}; shift
