@@ -304,6 +304,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         jit_compile=args.jit,
         flip_prob=args.flip_prob,
         landmark_weight=args.landmark_weight,
+        loss=args.loss,
         aug_scale=tuple(args.aug_scale),
         aug_shift=args.aug_shift,
         aug_rotation=args.aug_rotation,
@@ -595,6 +596,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=16.0,
         help="loss weight of the 68 keypoint pixels (PRNet: 16; face 3, eyes/nose/mouth 4)",
+    )
+    p.add_argument(
+        "--loss",
+        default="squared",
+        choices=["squared", "euclidean"],
+        help="per pixel, the squared error (PRNet) or its length (what the NME averages)",
     )
     add_geometry_args(p, scale=(0.9, 1.2))
     p.add_argument(

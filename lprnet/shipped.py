@@ -106,6 +106,7 @@ TRAINING_KEYS = (
     "weight_decay",
     "flip_prob",
     "landmark_weight",
+    "loss",
     "aug_scale",
     "aug_fill",
     "aug_contrast",

@@ -37,6 +37,26 @@ def test_weighted_loss_follows_the_mask() -> None:
     assert float(loss(t, p)[0]) == pytest.approx(4 * float(loss(t, q)[0]))
 
 
+def test_euclidean_loss_weighs_the_error_length() -> None:
+    w = np.full((2, 2), 16.0, np.float32)
+    loss = weighted_posmap_loss(w, distance="euclidean")
+    t = np.zeros((1, 2, 2, 3), np.float32)
+    p = t.copy()
+    p[0, 0, 0, :2] = 0.3, 0.4  # length 0.5, squared 0.25
+    assert float(loss(t, p)[0]) == pytest.approx(0.5 / 4, rel=1e-3)
+    assert float(weighted_posmap_loss(w)(t, p)[0]) == pytest.approx(0.25 / 4)
+    # twice as far off costs twice, not four times; at zero error the gradient is finite
+    assert float(loss(t, 2 * p)[0]) == pytest.approx(2 * float(loss(t, p)[0]), rel=1e-3)
+    from lprnet.tfenv import tf
+
+    x = tf.Variable(t)
+    with tf.GradientTape() as tape:
+        value = loss(t, x)
+    assert np.isfinite(tape.gradient(value, x).numpy()).all()
+    with pytest.raises(ValueError, match="squared"):
+        weighted_posmap_loss(w, distance="l1")
+
+
 def test_landmark_weight_moves_only_the_keypoint_pixels() -> None:
     w = np.full((4, 4), 3.0, np.float32)
     w[0, 0] = 0.0
@@ -236,6 +256,8 @@ def test_existing_run_needs_resume_and_same_settings(shards128, data_dir, tmp_pa
         train(replace(config, aug_noise=0.02), resume=True, progress=False)
     with pytest.raises(LprnetError, match="aug_shift"):
         train(replace(config, aug_shift=0.03), resume=True, progress=False)
+    with pytest.raises(LprnetError, match="loss"):
+        train(replace(config, loss="euclidean"), resume=True, progress=False)
     # a finished run extended with more epochs continues on the same schedule
     longer = train(replace(config, epochs=2), resume=True, progress=False)
     assert longer["steps"] == 4 and longer["config"]["epochs"] == 2

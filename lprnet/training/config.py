@@ -44,6 +44,9 @@ class TrainConfig:
         Probability of mirroring a training example (:class:`lprnet.data.augment.AugmentConfig`).
     landmark_weight : float
         Loss weight of the 68 keypoint pixels (PRNet's 16; the face is 3, eyes / nose / mouth 4).
+    loss : {"squared", "euclidean"}
+        Per pixel, PRNet's squared error or its length
+        (:func:`lprnet.training.loss.weighted_posmap_loss`).
     aug_scale : (float, float)
         Range of the augmentation's scale (PRNet: 0.9-1.2).
     aug_shift : float
@@ -88,6 +91,7 @@ class TrainConfig:
     jit_compile: bool = False
     flip_prob: float = 0.0
     landmark_weight: float = 16.0
+    loss: str = "squared"
     aug_scale: tuple[float, float] = (0.9, 1.2)
     aug_shift: float = 0.1
     aug_rotation: float = 45.0

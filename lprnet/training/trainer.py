@@ -151,6 +151,7 @@ def _check_config(out: Path, config: TrainConfig, resume: bool) -> None:
             "init",
             "flip_prob",
             "landmark_weight",
+            "loss",
             "aug_scale",
             "aug_shift",
             "aug_rotation",
@@ -216,7 +217,9 @@ def train(
     mask = landmark_weighted_mask(
         layout.weight_mask, layout.keypoint_pixels, config.landmark_weight
     )
-    loss_fn = weighted_posmap_loss(mask, normaliser=float(np.max(layout.weight_mask)))
+    loss_fn = weighted_posmap_loss(
+        mask, normaliser=float(np.max(layout.weight_mask)), distance=config.loss
+    )
     ckpt_dir = out / "checkpoints" if chief else out / f"worker_tmp_{os.getpid()}"
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, best=best)
     manager = tf.train.CheckpointManager(checkpoint, str(ckpt_dir), max_to_keep=3)
