@@ -1,9 +1,11 @@
-"""AFLW2000-3D diagnostics: NME by |yaw| x |pitch| cell, and the label floor of our labelling."""
+"""AFLW2000-3D diagnostics: NME by |yaw| x |pitch| cell, the label floor of our labelling, and
+two models compared image by image."""
 
 from __future__ import annotations
 
 import pytest
 
+from benchmarks.aflw_paired import paired
 from benchmarks.aflw_pose_breakdown import pose_cells
 
 
@@ -20,6 +22,22 @@ def test_cells_split_by_absolute_yaw_and_pitch() -> None:
     # an empty cell has no mean rather than a zero
     assert cells["yaw 60-90, pitch 0-10"] == {"images": 0, "nme": None}
     assert sum(c["images"] for k, c in cells.items() if k.startswith("all yaw")) == 5
+
+
+def test_paired_difference_over_the_shared_images() -> None:
+    a = {"x": (5.0, 0.04), "y": (10.0, 0.05), "z": (45.0, 0.06), "only_a": (80.0, 0.5)}
+    b = {"x": (5.0, 0.03), "y": (10.0, 0.04), "z": (45.0, 0.07)}
+    out = paired(a, b)
+    assert out["images"] == 3
+    diff = out["difference"]
+    assert diff["all"]["mean"] == pytest.approx(-1 / 3) and diff["all"]["count"] == 3
+    assert diff["all"]["b_better"] == pytest.approx(2 / 3)
+    assert diff["[0, 30]"] == {"mean": pytest.approx(-1.0), "se": 0.0, "b_better": 1.0, "count": 2}
+    # one image: no standard error; an empty bin: nothing to say, and no protocol mean
+    assert diff["(30, 60]"]["se"] is None and diff["(60, 90]"]["count"] == 0
+    assert not out["a"]["defined"] and out["b"]["bins"]["[0, 30]"]["mean"] == pytest.approx(3.5)
+    with pytest.raises(SystemExit, match="no image"):
+        paired(a, {})
 
 
 @pytest.mark.data
