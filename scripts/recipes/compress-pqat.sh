@@ -3,7 +3,8 @@
 # pruning steps (target at half), the fine-tune distilled from the float's flip test, 600
 # QAT steps. Resumes in OUT. Then: lprnet model ship OUT --name lprnet_128_pqat
 # MODEL= compresses another float; further arguments go to `lprnet compress` after the
-# recipe's own (a centred-crop float: --aug-shift 0.03 --aug-scale 0.95 1.05).
+# recipe's own (a centred-crop float: --aug-shift 0.03 --aug-scale 0.95 1.05); STAGE_MIX
+# (mix.sh) the float's own mix.
 #   scripts/recipes/compress-pqat.sh runs/prune-fourteen
 #   MODEL=runs/centred/best.keras scripts/recipes/compress-pqat.sh runs/prune-centred \
 #     --aug-shift 0.03 --aug-scale 0.95 1.05

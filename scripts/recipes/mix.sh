@@ -1,9 +1,20 @@
 # Sourced by the recipes: the shipped float's data mix, validation and augmentation.
-OTHERS=(--data shards/300w-lp-pitch-256:0.2 --data shards/300w-photos-256:0.2
-        --data shards/synth-256:0.15)
+TAIL=(--data shards/300w-photos-256:0.2 --data shards/synth-256:0.15)
+OTHERS=(--data shards/300w-lp-pitch-256:0.2 "${TAIL[@]}")
 MIX=(--data shards/300w-lp-256:0.45 "${OTHERS[@]}")
 # From the sixteenth stage: the yaw views' 0.45 shared with the yaws between (15 / 45 / 75).
-MIX_MID=(--data shards/300w-lp-256:0.3 --data shards/300w-lp-mid-256:0.15 "${OTHERS[@]}")
+YAWS=(--data shards/300w-lp-256:0.3 --data shards/300w-lp-mid-256:0.15)
+MIX_MID=("${YAWS[@]}" "${OTHERS[@]}")
+# From the seventeenth: the pitched views' 0.2 shared with the yaws between turned up and down.
+MIX_MID_PITCH=("${YAWS[@]}" --data shards/300w-lp-pitch-256:0.1
+               --data shards/300w-lp-mid-pitch-256:0.1 "${TAIL[@]}")
+# STAGE_MIX picks the mix a recipe trains on: unset MIX, mid MIX_MID, mid-pitch MIX_MID_PITCH.
+case "${STAGE_MIX:-}" in
+  "") ;;
+  mid) MIX=("${MIX_MID[@]}") ;;
+  mid-pitch) MIX=("${MIX_MID_PITCH[@]}") ;;
+  *) echo "STAGE_MIX must be mid or mid-pitch, got ${STAGE_MIX}" >&2; exit 2 ;;
+esac
 VAL=(--val shards/300w-val-256 --val shards/300w-val-pitch-256 --val-examples 2806
      --aflw runs/AFLW2000-every-third)
 AUG=(--flip-prob 0.5 --aug-scale 0.9 1.1 --aug-fill reflect --aug-border 0.3 --aug-gray 0.15

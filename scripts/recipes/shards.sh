@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The training and validation shards of the shipped models, rebuilt from the 300W photos in
-# $LPRNET_DATA/300W (deterministic: the same bytes on every run). ~46 min on 2 cores, 21 GB.
+# $LPRNET_DATA/300W (deterministic: the same bytes on every run). ~58 min on 2 cores, 26 GB.
 #   LPRNET_DATA=../shared/data scripts/recipes/shards.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +22,9 @@ $R data profile --source 300w --photos "$W" --subsets "${TRAIN[@]}" --yaws 0 30 
 # the yaws between (300W-LP draws them continuously): from the sixteenth stage on
 $R data profile --source 300w --photos "$W" --subsets "${TRAIN[@]}" --yaws 15 45 75 \
   --out shards/300w-lp-mid-256
+# and those turned up and down too: from the seventeenth stage on
+$R data profile --source 300w --photos "$W" --subsets "${TRAIN[@]}" --yaws 15 45 75 "${PITCH[@]}" \
+  --out shards/300w-lp-mid-pitch-256
 # the AFLW2000-3D images tracked each epoch: every third of the 995 (332), linked, not copied
 mkdir -p runs/AFLW2000-every-third
 ls "$LPRNET_DATA"/AFLW2000/*.jpg | sort | awk 'NR % 3 == 1' | while read -r f; do
