@@ -209,12 +209,16 @@ def test_compress_end_to_end_and_resume(tmp_path) -> None:
     assert again["seconds_this_call"] == [] and again["seconds"] == report["seconds"]
     with pytest.raises(LprnetError, match="other settings"):
         compress(CompressConfig(model=str(src), sparsity=0.6), tmp_path / "out")
+    with pytest.raises(LprnetError, match="loss"):
+        compress(CompressConfig(model=str(src), loss="euclidean"), tmp_path / "out")
     centred = CompressConfig(model=str(src), aug_shift=0.03, aug_scale=[0.95, 1.05])
     aug = centred.augment_config()
     assert (aug.translation, aug.scale, aug.rotation) == (0.03, (0.95, 1.05), 45.0)
     # from a shipped-style pruned checkpoint: no pruning stage, its zeros carried into int8
     pruned = tmp_path / "out" / "tiny_pruned.keras"
-    config = CompressConfig(model=str(src), pruned=str(pruned), qat_steps=2, calibration=8)
+    config = CompressConfig(
+        model=str(src), pruned=str(pruned), qat_steps=2, calibration=8, loss="euclidean"
+    )
     short = compress(config, tmp_path / "short", progress=False)
     assert set(short["seconds_this_call"]) == {"ptq", "pqat", "convert"}  # no pruning
     assert not (tmp_path / "short" / "tiny_pruned.keras").exists()

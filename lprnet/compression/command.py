@@ -36,6 +36,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         noise_sd=args.aug_noise,
         jpeg_quality=args.aug_jpeg,
         landmark_weight=args.landmark_weight,
+        loss=args.loss,
         distill=args.distill,
         allocation=args.allocation,
         ramp=args.prune_ramp,
@@ -123,6 +124,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=float,
         default=16.0,
         help="loss weight of the 68 keypoint pixels (PRNet: 16; lprnet train's option)",
+    )
+    p.add_argument(
+        "--loss",
+        default="squared",
+        choices=["squared", "euclidean"],
+        help="per pixel, the squared error or its length (lprnet train's option)",
     )
     p.add_argument(
         "--distill",

@@ -72,6 +72,8 @@ class CompressConfig:
         decayed from it to 0 along a cosine.
     landmark_weight :
         Loss weight of the 68 keypoint pixels (PRNet's 16; ``lprnet train --landmark-weight``).
+    loss : {"squared", "euclidean"}
+        Per pixel, the squared error or its length (``lprnet train --loss``).
     distill : float
         With ``data``: the weight of the float teacher's prediction in the target,
         ``(1 - distill) * label + distill * teacher(x)`` (for a squared-error loss the same as
@@ -124,6 +126,7 @@ class CompressConfig:
     noise_sd: float = 0.0
     jpeg_quality: int = 100
     landmark_weight: float = 16.0
+    loss: str = "squared"
     distill: float = 0.0
     allocation: str = "uniform"
     ramp: float = RAMP
@@ -313,7 +316,10 @@ def compress(
     weight_mask = landmark_weighted_mask(
         tables.weight_mask, tables.keypoint_pixels, config.landmark_weight
     )
-    fit_options = {"loss_normaliser": float(np.max(tables.weight_mask))}
+    fit_options = {
+        "loss_normaliser": float(np.max(tables.weight_mask)),
+        "loss_distance": config.loss,
+    }
 
     def dataset(seed_offset: int):
         if config.data:

@@ -145,12 +145,14 @@ def fit(
     backup_dir: str | os.PathLike | None = None,
     backup_every: int = 250,
     loss_normaliser: float | None = None,
+    loss_distance: str = "squared",
 ) -> float | None:
     """Train ``steps`` batches with Adam on PRNet's weighted posmap loss, at ``lr`` throughout
     (``schedule="constant"``) or decayed to 0 along a cosine (``"cosine"``).
 
     ``loss_normaliser``: what the mask is divided by (default its maximum; PRNet's 16 for a mask
-    whose keypoints weigh more, :func:`lprnet.training.loss.landmark_weighted_mask`).
+    whose keypoints weigh more, :func:`lprnet.training.loss.landmark_weighted_mask`);
+    ``loss_distance``: its squared error or the error's length (``lprnet train --loss``).
 
     With ``backup_dir``, the model, the optimizer (its step drives the schedule and the pruning
     wrappers' step) and the position are checkpointed every ``backup_every`` steps, and a call
@@ -172,7 +174,7 @@ def fit(
     rate = keras.optimizers.schedules.CosineDecay(lr, int(steps)) if schedule == "cosine" else lr
     model.compile(
         optimizer=keras.optimizers.Adam(rate),
-        loss=weighted_posmap_loss(weight_mask, loss_normaliser),
+        loss=weighted_posmap_loss(weight_mask, loss_normaliser, loss_distance),
     )
     backup = []
     if backup_dir is not None:  # first: it restores before the others read the step
