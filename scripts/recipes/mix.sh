@@ -8,12 +8,18 @@ MIX_MID=("${YAWS[@]}" "${OTHERS[@]}")
 # From the seventeenth: the pitched views' 0.2 shared with the yaws between turned up and down.
 MIX_MID_PITCH=("${YAWS[@]}" --data shards/300w-lp-pitch-256:0.1
                --data shards/300w-lp-mid-pitch-256:0.1 "${TAIL[@]}")
-# STAGE_MIX picks the mix a recipe trains on: unset MIX, mid MIX_MID, mid-pitch MIX_MID_PITCH.
+# From the eighteenth: the far yaws between (37 / 52 / 67 / 82, pitched) take 0.1 of the yaw views.
+MIX_FAR=(--data shards/300w-lp-256:0.2 --data shards/300w-lp-mid-256:0.15
+         --data shards/300w-lp-far-256:0.1 --data shards/300w-lp-pitch-256:0.1
+         --data shards/300w-lp-mid-pitch-256:0.1 "${TAIL[@]}")
+# STAGE_MIX picks the mix a recipe trains on: unset MIX, mid MIX_MID, mid-pitch MIX_MID_PITCH,
+# far MIX_FAR.
 case "${STAGE_MIX:-}" in
   "") ;;
   mid) MIX=("${MIX_MID[@]}") ;;
   mid-pitch) MIX=("${MIX_MID_PITCH[@]}") ;;
-  *) echo "STAGE_MIX must be mid or mid-pitch, got ${STAGE_MIX}" >&2; exit 2 ;;
+  far) MIX=("${MIX_FAR[@]}") ;;
+  *) echo "STAGE_MIX must be mid, mid-pitch or far, got ${STAGE_MIX}" >&2; exit 2 ;;
 esac
 VAL=(--val shards/300w-val-256 --val shards/300w-val-pitch-256 --val-examples 2806
      --aflw runs/AFLW2000-every-third)
