@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# One fine-tune stage of the shipped float (stages 13-17): 16,000 steps from the shipped
+# One fine-tune stage of the shipped float (stages 13-18): 16,000 steps from the shipped
 # lprnet_128, half the target its own flip test, photo faults, warm-up 200 + cosine at 2e-4.
 # Resumes when OUT already holds a run. Further arguments go to `lprnet train` after the
 # recipe's own, so they override it (the centred-crop stage: --aug-shift 0.03 --aug-scale 0.95 1.05).
 # STAGE_MIX (mix.sh) picks a later mix: mid (the yaws between as well), mid-pitch (and
-# those turned up and down).
+# those turned up and down), far (and the far yaws between), near (and the near yaws).
 #   scripts/recipes/finetune-stage.sh runs/stage14 12      # OUT SEED [train options]
 #   STAGE_MIX=mid scripts/recipes/finetune-stage.sh runs/stage16 13 \
 #     --aug-shift 0.03 --aug-scale 0.95 1.05

@@ -12,14 +12,17 @@ MIX_MID_PITCH=("${YAWS[@]}" --data shards/300w-lp-pitch-256:0.1
 MIX_FAR=(--data shards/300w-lp-256:0.2 --data shards/300w-lp-mid-256:0.15
          --data shards/300w-lp-far-256:0.1 --data shards/300w-lp-pitch-256:0.1
          --data shards/300w-lp-mid-pitch-256:0.1 "${TAIL[@]}")
+# From the nineteenth: the near yaws (7 / 22, pitched) take 0.1 more of the 0 / 30 / 60 / 90 set's.
+MIX_NEAR=(--data shards/300w-lp-256:0.1 --data shards/300w-lp-near-256:0.1 "${MIX_FAR[@]:2}")
 # STAGE_MIX picks the mix a recipe trains on: unset MIX, mid MIX_MID, mid-pitch MIX_MID_PITCH,
-# far MIX_FAR.
+# far MIX_FAR, near MIX_NEAR.
 case "${STAGE_MIX:-}" in
   "") ;;
   mid) MIX=("${MIX_MID[@]}") ;;
   mid-pitch) MIX=("${MIX_MID_PITCH[@]}") ;;
   far) MIX=("${MIX_FAR[@]}") ;;
-  *) echo "STAGE_MIX must be mid, mid-pitch or far, got ${STAGE_MIX}" >&2; exit 2 ;;
+  near) MIX=("${MIX_NEAR[@]}") ;;
+  *) echo "STAGE_MIX must be mid, mid-pitch, far or near, got ${STAGE_MIX}" >&2; exit 2 ;;
 esac
 VAL=(--val shards/300w-val-256 --val shards/300w-val-pitch-256 --val-examples 2806
      --aflw runs/AFLW2000-every-third)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The training and validation shards of the shipped models, rebuilt from the 300W photos in
-# $LPRNET_DATA/300W (deterministic: the same bytes on every run). ~74 min on 2 cores, 33 GB.
+# $LPRNET_DATA/300W (deterministic: the same bytes on every run). ~80 min on 2 cores, 36 GB.
 #   LPRNET_DATA=../shared/data scripts/recipes/shards.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,6 +29,9 @@ $R data profile --source 300w --photos "$W" --subsets "${TRAIN[@]}" --yaws 15 45
 # eighteenth stage on
 $R data profile --source 300w --photos "$W" --subsets "${TRAIN[@]}" --yaws 37 52 67 82 \
   --pitches -32 -18 -5 5 18 32 --out shards/300w-lp-far-256
+# the near yaws (7 / 22) at those pitches: from the nineteenth stage on
+$R data profile --source 300w --photos "$W" --subsets "${TRAIN[@]}" --yaws 7 22 \
+  --pitches -32 -18 -5 5 18 32 --out shards/300w-lp-near-256
 # the AFLW2000-3D images tracked each epoch: every third of the 995 (332), linked, not copied
 mkdir -p runs/AFLW2000-every-third
 ls "$LPRNET_DATA"/AFLW2000/*.jpg | sort | awk 'NR % 3 == 1' | while read -r f; do
