@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -12,7 +14,7 @@ from lprnet.data import shards
 from lprnet.data.build import build_shards
 from lprnet.data.pipeline import count_examples, make_dataset, resize_example
 from lprnet.data.preview import CAPTION_HEIGHT, contact_sheet
-from lprnet.errors import LprnetError
+from lprnet.errors import DataFormatError, LprnetError
 from lprnet.geometry.posmap import landmarks
 from lprnet.tfenv import tf
 
@@ -51,6 +53,19 @@ def test_count_examples(shard_dirs) -> None:
     assert count_examples(shard_dirs["aflw128"]) == 4
     assert count_examples([(shard_dirs["aflw128"], 1.0), (shard_dirs["lp128"], 3.0)]) == 5
     first = sorted(shard_dirs["aflw128"].glob("*.tfrecord"))[0]
+    assert count_examples([first]) == 2
+
+
+def test_a_part_built_folder_is_refused(shard_dirs, tmp_path: Path) -> None:
+    part = tmp_path / "part"
+    shutil.copytree(shard_dirs["aflw128"], part)
+    index = json.loads((part / "index.json").read_text())
+    (part / "index.json").write_text(json.dumps({**index, "complete": False}))
+    with pytest.raises(DataFormatError, match="index.json: build not complete"):
+        count_examples(part)
+    with pytest.raises(DataFormatError, match="build not complete"):
+        make_dataset([(part, 1.0)], batch_size=2, augment=False, seed=0)
+    first = sorted(part.glob("*.tfrecord"))[0]  # a file named on its own is still read
     assert count_examples([first]) == 2
 
 

@@ -88,7 +88,8 @@ def resolve_sources(sources: SourceSpec | Sequence[SourceSpec]) -> list[ShardSou
     ----------
     sources : path, (path, weight), or a list of either
         Paths are shard folders (``lprnet data build`` output) or single ``.tfrecord`` files; a
-        bare path has weight 1. Sources with weight 0 are dropped.
+        bare path has weight 1. Sources with weight 0 are dropped. A folder whose build has not
+        completed raises :class:`DataFormatError`.
 
     Returns
     -------
@@ -113,7 +114,13 @@ def resolve_sources(sources: SourceSpec | Sequence[SourceSpec]) -> list[ShardSou
         if not path.exists():
             raise LprnetError(f"shard source {path} does not exist")
         files = tuple(shards.shard_files(path))
-        index, _ = _index_for(path)
+        index, only = _index_for(path)
+        if index is not None and only is None and index.get("complete") is False:
+            raise DataFormatError(
+                f"{path / INDEX}: build not complete (still running, or stopped: rerun the same "
+                "`lprnet data build` / `profile` command to finish it); a part-built shard "
+                "folder is not read"
+            )
         size = int(index["size"]) if index and "size" in index else _first_record_size(files[0])
         out.append(ShardSource(path, files, weight, size))
     if not out:
