@@ -13,7 +13,9 @@ MIX_FAR=(--data shards/300w-lp-256:0.2 --data shards/300w-lp-mid-256:0.15
          --data shards/300w-lp-far-256:0.1 --data shards/300w-lp-pitch-256:0.1
          --data shards/300w-lp-mid-pitch-256:0.1 "${TAIL[@]}")
 # From the nineteenth: the near yaws (7 / 22, pitched) take 0.1 more of the 0 / 30 / 60 / 90 set's.
-MIX_NEAR=(--data shards/300w-lp-256:0.1 --data shards/300w-lp-near-256:0.1 "${MIX_FAR[@]:2}")
+MIX_NEAR=(--data shards/300w-lp-256:0.1 --data shards/300w-lp-near-256:0.1
+          --data shards/300w-lp-mid-256:0.15 --data shards/300w-lp-far-256:0.1
+          --data shards/300w-lp-pitch-256:0.1 --data shards/300w-lp-mid-pitch-256:0.1 "${TAIL[@]}")
 # STAGE_MIX picks the mix a recipe trains on: unset MIX, mid MIX_MID, mid-pitch MIX_MID_PITCH,
 # far MIX_FAR, near MIX_NEAR.
 case "${STAGE_MIX:-}" in
